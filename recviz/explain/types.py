@@ -1,0 +1,130 @@
+"""The Explanation: everything the dashboard shows and every report holds, as plain dataclasses that
+serialise to versioned JSON. Produced by :func:`recviz.explain.explain`; consumed by ``viz``, ``report``,
+``ui`` and the CLI. Lists are indexed by history position (oldest first) or by interest index."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+SCHEMA_VERSION = 1
+
+
+@dataclass
+class HistoryEntry:
+    item_id: int
+    title: str
+    genres: list[str]
+    position: int                      # 0 = oldest item of the (possibly truncated) history
+    timestamp: int | None = None       # Unix seconds where known (a real user's history)
+
+
+@dataclass
+class Interest:
+    index: int
+    label: str                         # human label: dominant genres + most-attended history item
+    vector: list[float]                # [d]
+    weight: float                      # share of the fused list this interest contributed (sums to 1)
+    attention: list[float] | None      # [L] over history; None when the model has no attention
+    entropy: float | None              # of the attention row, in nats
+    dominant_genres: list[str]
+    top_item_id: int | None            # most-attended history item
+    map_xy: list[float] | None = None  # position on the interest map ([x, y]); None without a map
+
+
+@dataclass
+class InterestHealth:
+    similarity: list[list[float]]      # [K, K] cosine similarity of interest vectors
+    effective_number: float            # exp(entropy of interest weights): 1..K
+    collapsed: bool                    # some pair of interests is nearly identical
+    message: str                       # human-readable verdict
+
+
+@dataclass
+class RankedItem:
+    item_id: int
+    title: str
+    genres: list[str]
+    score: float
+    rank: int                          # 1-based
+
+
+@dataclass
+class FusedItem(RankedItem):
+    contributor: int = 0               # interest that contributed most to this item's fused score
+    ranks_by_interest: list[int | None] = field(default_factory=list)  # rank in each interest's list (None: beyond top-N)
+
+
+@dataclass
+class FusionSettings:
+    mode: str                          # "weighted" | "max" | "diverse"
+    tau: float = 1.0                   # temperature of the weighted fusion
+    diversity_lambda: float = 0.0      # λ of the diverse greedy aggregation
+    top_n: int = 10
+    exclude_history: bool = True
+
+
+@dataclass
+class Attribution:
+    target_item_id: int
+    method: str                        # "integrated_gradients" | "occlusion" | "attention"
+    values: list[float]                # [L] one value per history item
+    interest: int                      # the interest that retrieved the target
+    target_score: float                # the fused-target score explained (the interest's score)
+    baseline_score: float | None = None  # score at the baseline (IG), for completeness checks
+    convergence_delta: float | None = None  # IG's delta: sum(values) − (score − baseline_score)
+
+
+@dataclass
+class DeletionCurve:
+    target_item_id: int
+    method: str                        # an attribution method or "random"
+    scores: list[float]                # [L+1] target score after deleting 0..L items in attribution order
+    ranks: list[int]                   # [L+1] target's rank in the full catalogue (1-based)
+    area: float                        # normalised area under the score curve (lower = more faithful)
+    random_area: float | None = None   # mean area over random deletion orders
+    random_scores: list[float] | None = None  # mean random curve
+
+
+@dataclass
+class HistoryDiff:
+    removed: list[int]                 # item ids removed from the baseline history
+    added: list[int]                   # item ids added
+    moved: list[int]                   # item ids whose position changed
+    entered: list[int]                 # items that entered the fused top-N
+    left: list[int]                    # items that left the fused top-N
+    rank_moves: dict[int, list[int | None]]  # item id -> [old rank, new rank] (None: not in top-N)
+    interest_shift: list[float]        # [K] cosine similarity between each interest's old and new vector
+    baseline_map_xy: list[list[float]] | None = None  # [K][2] old interest positions on the map
+
+
+@dataclass
+class Explanation:
+    model_name: str
+    checkpoint: str                    # checkpoint directory name
+    checkpoint_hash: str               # sha256 prefix of model.safetensors
+    dataset: str
+    user_id: int | None
+    history: list[HistoryEntry]
+    interests: list[Interest]
+    interest_health: InterestHealth
+    per_interest: list[list[RankedItem]]   # [K][top-N]
+    fused: list[FusedItem]
+    fusion: FusionSettings
+    attributions: list[Attribution]
+    faithfulness: list[DeletionCurve]
+    settings: dict[str, Any] = field(default_factory=dict)
+    edits: dict[str, Any] = field(default_factory=dict)   # {"remove": [...], "add": [...], "order": [...]}
+    diff: HistoryDiff | None = None
+    notices: list[str] = field(default_factory=list)      # truncation, fallbacks, missing attention...
+    timing: dict[str, float] = field(default_factory=dict)  # stage -> milliseconds
+    created_at: str = ""
+    schema_version: int = SCHEMA_VERSION
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    def to_json(self, indent: int | None = 2) -> str:
+        return json.dumps(self.to_dict(), indent=indent, ensure_ascii=False)
