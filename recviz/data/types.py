@@ -29,7 +29,7 @@ def fallback_title(item_id: int) -> str:
 
 def clean_title(raw: object, item_id: int) -> str:
     """A readable title: missing, NaN or blank titles become ``Movie <id>``."""
-    if raw is None or (isinstance(raw, float) and math.isnan(raw)):
+    if raw is None or raw is pd.NA or (isinstance(raw, float) and math.isnan(raw)):  # pd.NA: nullable columns
         return fallback_title(item_id)
     text = str(raw).strip()
     return text if text and text.lower() != "nan" else fallback_title(item_id)

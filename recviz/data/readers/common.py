@@ -1,0 +1,312 @@
+"""What every reader shares: checked file reading, numeric columns with line numbers, validation, catalogue.
+
+Each reader states its format (file names, separator, encoding, columns) and calls these helpers, so every
+format reports bad input the same way: a :class:`DataError` naming the file, the line or column, and the fix.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from recviz.data.types import Catalogue, Dataset, Item, clean_title
+from recviz.errors import DataError
+
+NO_GENRES = "(no genres listed)"
+ROW_ORDER_NOTE = "no timestamp column: the file's row order is used as time"
+_YEAR_SUFFIX = re.compile(r"\s*\((\d{4})(?:\s*[-–]\s*(?:\d{4})?)?\)\s*$")
+_SEPARATORS = {",": "comma", ";": "semicolon", "\t": "tab", "|": "'|'", "::": "'::'"}
+
+
+@dataclass(frozen=True)
+class Table:
+    """A delimited file as read: string or typed columns, and the file line of each row (1-based).
+
+    Line numbers assume one record per line (no line breaks inside quoted fields), as in every format here.
+    """
+
+    path: Path
+    frame: pd.DataFrame
+    lines: np.ndarray  # [R] file line number of each row
+
+    def where(self, row: int) -> str:
+        return f"{self.path.name} line {int(self.lines[row])}"
+
+
+def check_file(path: Path, what: str, text: bool = True) -> None:
+    """The file exists, is not empty and (when ``text``) is not UTF-16 or binary."""
+    if not path.is_file():
+        raise DataError(f"{path}: {what} not found; check the path")
+    if path.stat().st_size == 0:
+        raise DataError(f"{path}: the file is empty; it should hold the {what}")
+    if not text:
+        return
+    with path.open("rb") as handle:
+        head = handle.read(4096)
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")) or b"\x00" in head:
+        raise DataError(
+            f"{path}: the file is UTF-16 or binary, not text; re-save it as UTF-8 "
+            "(e.g. `iconv -f utf-16 -t utf-8 IN > OUT`)"
+        )
+
+
+def decoding_error(path: Path, encoding: str) -> DataError:
+    """A DataError naming the first line that does not decode with ``encoding``."""
+    data = path.read_bytes()
+    try:
+        data.decode(encoding)
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        return DataError(
+            f"{path.name} line {line}: byte 0x{data[exc.start]:02x} is not valid {encoding.upper()}; "
+            f"re-save the file as {encoding.upper()} (e.g. `iconv -f latin1 -t utf-8 IN > OUT`)"
+        )
+    return DataError(f"{path}: the file could not be decoded as {encoding}")
+
+
+def sniff_encoding(path: Path, declared: str) -> str:
+    """The declared encoding, except that a latin-1 format re-saved as valid UTF-8 is read as UTF-8."""
+    if declared.lower() not in ("latin-1", "latin1", "iso-8859-1"):
+        return declared
+    data = path.read_bytes()
+    if data.isascii():
+        return declared
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return declared
+    return "utf-8"
+
+
+def first_line(path: Path, encoding: str) -> str:
+    with path.open("rb") as handle:
+        raw = handle.readline()
+    try:
+        return raw.decode(encoding).rstrip("\r\n").lstrip("\ufeff")
+    except UnicodeDecodeError:
+        raise decoding_error(path, encoding) from None
+
+
+def check_fields(path: Path, line: str, sep: str, expected: int | None = None) -> list[str]:
+    """Split the first line; a one-field line that contains another separator means a wrong separator."""
+    fields = line.split(sep)
+    if len(fields) == 1 or (expected is not None and len(fields) < expected):
+        others = [s for s in _SEPARATORS if s != sep and s in line]
+        guess = f", but it looks {_SEPARATORS[others[0]]}-separated" if others else ""
+        name = _SEPARATORS.get(sep, repr(sep))
+        raise DataError(
+            f"{path.name} line 1 has {len(fields)} field(s) ({line[:80]!r}); this format is {name}-separated"
+            f"{guess}: re-save the file with {name} separators, or load it as a generic file with "
+            "ColumnMapping(sep=...)"
+        )
+    return fields
+
+
+def require_columns(path: Path, found: Sequence[str], required: Sequence[str], hint: str = "") -> None:
+    missing = [c for c in required if c not in found]
+    if missing:
+        raise DataError(
+            f"{path.name}: missing column(s) {', '.join(missing)} (found: {', '.join(found)}); "
+            + (hint or "rename the columns in the header or pass a ColumnMapping")
+        )
+
+
+def read_table(
+    path: Path,
+    sep: str,
+    *,
+    encoding: str = "utf-8",
+    names: Sequence[str] | None = None,
+    dtype: dict[str, str] | None = None,
+) -> Table:
+    """Read a delimited file; ``names`` given means the file has no header.
+
+    With ``dtype`` the C parser converts while reading (the fast path for large rating files); if that
+    fails, the file is read again as text so that :func:`numeric` can name the offending line. All columns
+    are read (no ``usecols``) so that a line with too many fields is an error, not silently cut.
+    """
+    header_lines = 0 if names is not None else 1
+    kwargs = dict(
+        sep=sep, encoding=encoding, header=None if names is not None else 0, names=names,
+        skip_blank_lines=False, keep_default_na=False, na_values=[""],
+        engine="c" if len(sep) == 1 else "python",  # the C parser takes one-character separators only
+    )
+    frame = None
+    try:
+        if dtype is not None:
+            try:
+                frame = pd.read_csv(path, dtype=dtype, **kwargs)
+            except (UnicodeDecodeError, pd.errors.ParserError):
+                raise
+            except (ValueError, TypeError, OverflowError):
+                frame = None  # a value the typed read cannot take: re-read as text to name its line
+        if frame is None:
+            frame = pd.read_csv(path, dtype=str, **kwargs)
+    except UnicodeDecodeError:
+        raise decoding_error(path, encoding) from None
+    except pd.errors.EmptyDataError:
+        raise DataError(f"{path}: the file is empty") from None
+    except pd.errors.ParserError as exc:
+        detail = str(exc).replace("Error tokenizing data. C error: ", "").strip()
+        raise DataError(f"{path.name}: {detail}; every line needs the same number of fields") from None
+    lines = np.arange(len(frame), dtype=np.int64) + 1 + header_lines
+    blank = frame.isna().all(axis=1).to_numpy()
+    if blank.any():
+        frame, lines = frame[~blank].reset_index(drop=True), lines[~blank]
+    if frame.empty:
+        raise DataError(f"{path}: the file has no data rows; it needs at least one line after the header")
+    return Table(path, frame, lines)
+
+
+def numeric(table: Table, column: str, label: str, *, integer: bool) -> np.ndarray:
+    """A column as int64 (``integer``) or float64; a missing or non-numeric value names its line."""
+    values = table.frame[column]
+    name = column if label == column else f"{label} ({column})"
+    if values.dtype.kind in "iu":
+        return values.to_numpy(np.int64) if integer else values.to_numpy(np.float64)
+    if values.dtype.kind == "M":
+        return values.to_numpy("datetime64[s]").astype(np.int64)
+    parsed = pd.to_numeric(values, errors="coerce").to_numpy(np.float64)
+    bad = np.isnan(parsed)
+    if integer:
+        bad |= ~np.isfinite(parsed) | (np.isfinite(parsed) & (parsed != np.floor(parsed)))
+    if bad.any():
+        row = int(np.flatnonzero(bad)[0])
+        raw = values.iloc[row]
+        if raw is None or (isinstance(raw, float) and np.isnan(raw)):
+            problem = f"{name} is missing"
+        else:
+            kind = "a whole number" if integer else "a number"
+            problem = f"{name} {str(raw)[:40]!r} is not {kind}"
+        more = int(bad.sum()) - 1
+        tail = f" ({more} more such line(s))" if more else ""
+        raise DataError(f"{table.where(row)}: {problem}{tail}; fix or remove the line(s)")
+    return parsed.astype(np.int64) if integer else parsed
+
+
+def timestamps(table: Table, column: str) -> np.ndarray:
+    """Whole Unix seconds; fractional seconds (RecBole's ``timestamp:float``) are truncated."""
+    values = table.frame[column]
+    if values.dtype.kind in "iuM":
+        return numeric(table, column, "timestamp", integer=True)
+    return np.floor(numeric(table, column, "timestamp", integer=False)).astype(np.int64)
+
+
+def interactions_frame(
+    table: Table,
+    user: np.ndarray,
+    item: np.ndarray,
+    rating: np.ndarray | None,
+    timestamp: np.ndarray | None,
+    columns: tuple[str, str, str],
+) -> pd.DataFrame:
+    """The interaction log in file order; rejects duplicate (user, item, timestamp) rows.
+
+    Duplicates are an error, not silently dropped: dropping them would change counts, sequences and splits
+    without the user knowing. ``columns`` are the file's names for user, item and timestamp (for messages).
+    """
+    n = len(user)
+    frame = pd.DataFrame(
+        {
+            "user_id": user.astype(np.int64),
+            "item_id": item.astype(np.int64),
+            "rating": np.full(n, np.nan) if rating is None else rating.astype(np.float64),
+            "timestamp": np.arange(n, dtype=np.int64) if timestamp is None else timestamp.astype(np.int64),
+        }
+    )
+    if timestamp is not None:
+        key = ["user_id", "item_id", "timestamp"]
+        dup = frame.duplicated(key, keep="first").to_numpy()
+        if dup.any():
+            row = int(np.flatnonzero(dup)[0])
+            u, i, t = (int(frame.at[row, c]) for c in key)
+            same = (frame["user_id"].to_numpy() == u) & (frame["item_id"].to_numpy() == i)
+            first = int(np.flatnonzero(same & (frame["timestamp"].to_numpy() == t))[0])
+            raise DataError(
+                f"{table.where(row)} repeats line {int(table.lines[first])} ({columns[0]} {u}, {columns[1]} {i}, "
+                f"{columns[2]} {t}); {int(dup.sum())} duplicate row(s) in all. recviz does not drop them "
+                "silently (counts, sequences and splits would change): remove the duplicates "
+                "(e.g. pandas drop_duplicates) and load again"
+            )
+    return frame
+
+
+def check_known_items(table: Table, frame: pd.DataFrame, catalogue: Catalogue, item_file: Path, column: str) -> None:
+    """Every rated item must be in the item file."""
+    known = np.fromiter(catalogue.ids, dtype=np.int64, count=len(catalogue))
+    unknown = ~np.isin(frame["item_id"].to_numpy(), known)
+    if unknown.any():
+        row = int(np.flatnonzero(unknown)[0])
+        ids = np.unique(frame["item_id"].to_numpy()[unknown])
+        raise DataError(
+            f"{table.where(row)}: {column} {int(frame.at[row, 'item_id'])} is not in {item_file.name} "
+            f"({len(ids)} unknown id(s) on {int(unknown.sum())} line(s)); add those items to "
+            f"{item_file.name} or remove their lines"
+        )
+
+
+def split_title_year(title: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """'Toy Story (1995)' → ('Toy Story', 1995); titles without a year suffix are kept whole."""
+    text = title.astype("str")
+    year = pd.to_numeric(text.str.extract(_YEAR_SUFFIX, expand=False), errors="coerce")
+    stripped = text.str.replace(_YEAR_SUFFIX, "", regex=True)
+    return stripped.where(year.notna(), text).where(title.notna(), None), year
+
+
+def split_genres(genres: pd.Series, sep: str, drop: Sequence[str] = (NO_GENRES,)) -> list[tuple[str, ...]]:
+    """'A|B' → ('A', 'B'); blanks and the no-genre marker give ()."""
+    out = []
+    for text in genres.tolist():
+        if text is None or (isinstance(text, float) and np.isnan(text)):
+            out.append(())
+            continue
+        out.append(tuple(g for g in (p.strip() for p in str(text).split(sep)) if g and g not in drop))
+    return out
+
+
+def build_catalogue(
+    table: Table,
+    ids: np.ndarray,
+    titles: pd.Series | None,
+    years: pd.Series | np.ndarray | None,
+    genres: list[tuple[str, ...]] | None,
+    id_column: str,
+) -> Catalogue:
+    """Items in file order with fallback titles; a repeated id is an error naming both lines."""
+    dup = pd.Series(ids).duplicated().to_numpy()
+    if dup.any():
+        row = int(np.flatnonzero(dup)[0])
+        first = int(np.flatnonzero(ids == ids[row])[0])
+        raise DataError(
+            f"{table.where(row)}: {id_column} {int(ids[row])} already appears on line {int(table.lines[first])}; "
+            "each item must be listed once: remove the duplicate"
+        )
+    n = len(ids)
+    title_list = [None] * n if titles is None else titles.tolist()
+    if years is None:
+        year_list: list = [None] * n
+    else:
+        arr = np.asarray(pd.to_numeric(pd.Series(years), errors="coerce"), dtype=np.float64)
+        year_list = [None if np.isnan(y) else int(y) for y in arr]
+    genre_list = [()] * n if genres is None else genres
+    return Catalogue(
+        Item(int(i), clean_title(t, int(i)), y, g)
+        for i, t, y, g in zip(ids.tolist(), title_list, year_list, genre_list, strict=True)
+    )
+
+
+def fallback_catalogue(item_ids: np.ndarray) -> Catalogue:
+    """Items known only from the interactions: fallback titles, no year or genres, in first-seen order."""
+    return Catalogue(Item(int(i), clean_title(None, int(i)), None, ()) for i in pd.unique(item_ids))
+
+
+def make_dataset(
+    name: str, frame: pd.DataFrame, catalogue: Catalogue, source: Path, fmt: str, notes: list[str] | None = None
+) -> Dataset:
+    return Dataset(name=name, interactions=frame, catalogue=catalogue, source=str(source), format=fmt,
+                   notes=list(notes or []))
