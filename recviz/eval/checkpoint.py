@@ -1,0 +1,150 @@
+"""Evaluate a saved checkpoint: rebuild its data split from ``config["data"]`` and run :func:`evaluate`.
+
+The logic behind ``recviz evaluate``. The split is rebuilt exactly as training built it (same data file,
+filters and seed); the data's fingerprint must match the one recorded, so a changed file is never
+silently evaluated.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from recviz.data.readers import load_dataset
+from recviz.data.sequences import build_sequences
+from recviz.data.splits import PROTOCOLS, Split, make_split
+from recviz.data.types import Dataset
+from recviz.errors import CheckpointError, ConfigError, DataError
+from recviz.eval.evaluate import EvalResult, evaluate
+from recviz.models.checkpoint import Checkpoint, load_checkpoint
+
+SPLIT_PARTS: tuple[str, ...] = ("test", "valid")
+
+
+@dataclass
+class CheckpointEvaluation:
+    """One checkpoint evaluated under one protocol: the result plus what was evaluated."""
+
+    checkpoint: str
+    model: str
+    protocol: str
+    part: str                       # "test" or "valid"
+    exclude_history: bool
+    result: EvalResult
+    notes: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        r = self.result
+        return {
+            "protocol": self.protocol,
+            "k": list(r.ks),
+            "metrics": {name: round(value, 6) for name, value in r.metrics.items()},
+            "checkpoint": self.checkpoint,
+            "model": self.model,
+            "split": self.part,
+            "fusion": r.fusion,
+            "exclude_history": self.exclude_history,
+            "num_cases": r.num_cases,
+            "skipped_cases": r.skipped_cases,
+            "unknown_targets": r.unknown_targets,
+            "unknown_history_items": r.unknown_history_items,
+            "seconds": round(r.seconds, 3),
+            "notes": [*self.notes, *r.notes],
+            "evaluated_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        }
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=2) + "\n"
+
+
+def resolve_data_path(checkpoint: Checkpoint, data: str | Path | None = None) -> Path:
+    """The data the checkpoint was trained on: ``data`` if given, else ``config["data"]["path"]`` read
+    from the working directory or, failing that, from the directory above the checkpoint's folder."""
+    if data is not None:
+        return Path(data)
+    recorded = (checkpoint.config.get("data") or {}).get("path")
+    if not recorded:
+        raise CheckpointError(f"{checkpoint.path}: config.json records no data path; pass --data DIR")
+    candidates = [Path(recorded), checkpoint.path.resolve().parent.parent / recorded]
+    for candidate in candidates:
+        if candidate.exists():
+            return candidate
+    raise DataError(
+        f"the training data {recorded!r} of {checkpoint.path} is not found (looked in "
+        f"{', '.join(str(c) for c in candidates)}); pass --data DIR"
+    )
+
+
+def rebuild_split(checkpoint: Checkpoint, protocol: str | None = None, data: str | Path | None = None,
+                  dataset: Dataset | None = None) -> Split:
+    """The checkpoint's split under ``protocol`` (default: the training protocol), from its recorded data.
+
+    Raises :class:`DataError` when the data's fingerprint differs from the one training recorded.
+    """
+    from recviz.train.loop import dataset_fingerprint  # train sits above eval and imports it
+
+    info = checkpoint.config.get("data") or {}
+    if dataset is None:
+        dataset = load_dataset(resolve_data_path(checkpoint, data))
+    recorded = info.get("fingerprint")
+    found = dataset_fingerprint(dataset.interactions[["user_id", "item_id", "rating", "timestamp"]])
+    if recorded and recorded != found:
+        raise DataError(
+            f"the data at {dataset.source or dataset.name} differs from what {checkpoint.path} was trained on "
+            "(fingerprints differ); evaluate with the original data or retrain"
+        )
+    protocol = protocol or info.get("protocol") or "user-split"
+    if protocol not in PROTOCOLS:
+        raise ConfigError(f"unknown protocol {protocol!r}; choose one of {', '.join(PROTOCOLS)}")
+    sequences = build_sequences(dataset, info.get("min_rating"), info.get("kcore"))
+    return make_split(sequences, protocol, seed=int(info.get("seed", 42)))
+
+
+def evaluate_checkpoint(
+    path: str | Path,
+    protocol: str | None = None,
+    ks: tuple[int, ...] = (10, 20, 50),
+    fusion: str = "max",
+    exclude_history: bool = True,
+    part: str = "test",
+    data: str | Path | None = None,
+) -> CheckpointEvaluation:
+    """Load the checkpoint at ``path``, rebuild its split under ``protocol`` and evaluate ``part``."""
+    if part not in SPLIT_PARTS:
+        raise ConfigError(f"unknown split part {part!r}; choose one of {', '.join(SPLIT_PARTS)}")
+    checkpoint = load_checkpoint(path)
+    split = rebuild_split(checkpoint, protocol, data)
+    notes = []
+    trained = (checkpoint.config.get("data") or {}).get("protocol")
+    if trained and trained != split.protocol:
+        notes.append(
+            f"trained under {trained} but evaluated under {split.protocol}: test targets may have been "
+            "training data, so the figures can be optimistic"
+        )
+    cases = split.test if part == "test" else split.valid
+    result = evaluate(checkpoint.model, cases, checkpoint.vocab, ks=ks, fusion=fusion,
+                      exclude_history=exclude_history, catalogue=checkpoint.catalogue)
+    return CheckpointEvaluation(str(checkpoint.path), checkpoint.name, split.protocol, part,
+                                exclude_history, result, notes)
+
+
+def format_table(evaluation: CheckpointEvaluation) -> str:
+    """A plain-text table: one row per @K metric family with a column per K, then MRR and AUC."""
+    r = evaluation.result
+    families = ("recall", "ndcg", "hitrate", "map", "diversity", "coverage")
+    head = f"{'metric':<10}" + "".join(f"{'@' + str(k):>10}" for k in r.ks)
+    lines = [
+        f"{evaluation.model} · {evaluation.protocol} · {evaluation.part} · {r.num_cases} cases · "
+        f"fusion {r.fusion} · {'history excluded' if evaluation.exclude_history else 'history included'}",
+        head,
+        "-" * len(head),
+    ]
+    for fam in families:
+        if f"{fam}@{r.ks[0]}" in r.metrics:
+            lines.append(f"{fam:<10}" + "".join(f"{r.metrics[f'{fam}@{k}']:>10.4f}" for k in r.ks))
+    for name in ("mrr", "auc"):
+        lines.append(f"{name:<10}{r.metrics[name]:>10.4f}")
+    lines += [f"note: {n}" for n in (*evaluation.notes, *r.notes)]
+    return "\n".join(lines)
