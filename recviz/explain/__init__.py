@@ -1,1 +1,38 @@
-"""recviz.explain"""
+"""The explanation engine: ``explain()`` → :class:`Explanation` (attention, Captum attributions,
+faithfulness, interest health, diff) and the interest map (``projection``)."""
+
+from recviz.explain.attributions import METHODS, supports
+from recviz.explain.explain import explain
+from recviz.explain.projection import (
+    ItemMap,
+    Population,
+    build_item_map,
+    load_item_map,
+    load_population,
+    population_points,
+    project_checkpoint,
+    save_item_map,
+)
+from recviz.explain.types import SCHEMA_VERSION, Explanation, SchemaError
+from recviz.explain.users import UserHistory, apply_edits, user_history, user_ids
+
+__all__ = [
+    "METHODS",
+    "SCHEMA_VERSION",
+    "Explanation",
+    "ItemMap",
+    "Population",
+    "SchemaError",
+    "UserHistory",
+    "apply_edits",
+    "build_item_map",
+    "explain",
+    "load_item_map",
+    "load_population",
+    "population_points",
+    "project_checkpoint",
+    "save_item_map",
+    "supports",
+    "user_history",
+    "user_ids",
+]

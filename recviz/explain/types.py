@@ -9,7 +9,13 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from recviz.errors import RecvizError
+
 SCHEMA_VERSION = 1
+
+
+class SchemaError(RecvizError):
+    """A serialised Explanation is malformed or was written by another schema version."""
 
 
 @dataclass
@@ -80,12 +86,12 @@ class Attribution:
 @dataclass
 class DeletionCurve:
     target_item_id: int
-    method: str                        # an attribution method or "random"
-    scores: list[float]                # [L+1] target score after deleting 0..L items in attribution order
-    ranks: list[int]                   # [L+1] target's rank in the full catalogue (1-based)
-    area: float                        # normalised area under the score curve (lower = more faithful)
+    method: str                        # an attribution method
+    scores: list[float]                # [L] target score s_j(t) after deleting 0..L-1 items in attribution order
+    ranks: list[int]                   # [L] target's rank in interest j's ranking of the full catalogue (1-based)
+    area: float                        # area of the target's catalogue z-score (lower = more faithful; faithfulness.py)
     random_area: float | None = None   # mean area over random deletion orders
-    random_scores: list[float] | None = None  # mean random curve
+    random_scores: list[float] | None = None  # [L] mean random curve
 
 
 @dataclass
@@ -119,6 +125,7 @@ class Explanation:
     edits: dict[str, Any] = field(default_factory=dict)   # {"remove": [...], "add": [...], "order": [...]}
     diff: HistoryDiff | None = None
     notices: list[str] = field(default_factory=list)      # truncation, fallbacks, missing attention...
+    fallback: str | None = None                           # "popularity" when the history was empty
     timing: dict[str, float] = field(default_factory=dict)  # stage -> milliseconds
     created_at: str = ""
     schema_version: int = SCHEMA_VERSION
@@ -128,3 +135,43 @@ class Explanation:
 
     def to_json(self, indent: int | None = 2) -> str:
         return json.dumps(self.to_dict(), indent=indent, ensure_ascii=False)
+
+    @classmethod
+    def from_json(cls, text: str) -> Explanation:
+        """The Explanation ``to_json`` wrote (round-trip equal); rejects other schema versions clearly."""
+        try:
+            obj = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise SchemaError(f"not an Explanation: invalid JSON ({exc})") from None
+        if not isinstance(obj, dict):
+            raise SchemaError("not an Explanation: the JSON is not an object")
+        version = obj.get("schema_version")
+        if version != SCHEMA_VERSION:
+            raise SchemaError(
+                f"Explanation schema_version {version!r} is not supported (this recviz reads version "
+                f"{SCHEMA_VERSION}); re-create the report with this version of recviz"
+            )
+        try:
+            return cls._from_dict(obj)
+        except (KeyError, TypeError, ValueError) as exc:
+            raise SchemaError(f"malformed Explanation JSON: {exc!r}") from None
+
+    @classmethod
+    def _from_dict(cls, obj: dict[str, Any]) -> Explanation:
+        diff = obj.get("diff")
+        if diff is not None:
+            diff = HistoryDiff(**{**diff, "rank_moves": {int(k): v for k, v in diff["rank_moves"].items()}})
+        return cls(
+            **{
+                **obj,
+                "history": [HistoryEntry(**h) for h in obj["history"]],
+                "interests": [Interest(**i) for i in obj["interests"]],
+                "interest_health": InterestHealth(**obj["interest_health"]),
+                "per_interest": [[RankedItem(**r) for r in lst] for lst in obj["per_interest"]],
+                "fused": [FusedItem(**f) for f in obj["fused"]],
+                "fusion": FusionSettings(**obj["fusion"]),
+                "attributions": [Attribution(**a) for a in obj["attributions"]],
+                "faithfulness": [DeletionCurve(**c) for c in obj["faithfulness"]],
+                "diff": diff,
+            }
+        )

@@ -1,0 +1,288 @@
+"""``explain()``: one history through one checkpoint → one :class:`Explanation`, everything the dashboard
+shows and every report holds. Pure Python and torch, no Streamlit; scoring and fusion come from
+``recviz.models.scoring`` so the lists here are the lists the metrics measured.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import numpy as np
+import torch
+
+from recviz.config import ExplainSettings
+from recviz.errors import UnknownItemError
+from recviz.explain.attention import attention_entropy, most_attended
+from recviz.explain.attributions import METHODS, supports
+from recviz.explain.diff import history_diff
+from recviz.explain.faithfulness import deletion_curves
+from recviz.explain.health import interest_health
+from recviz.explain.labels import dominant_genres, interest_label
+from recviz.explain.projection import ItemMap
+from recviz.explain.scorer import HistoryScorer
+from recviz.explain.types import (
+    Attribution,
+    Explanation,
+    FusedItem,
+    FusionSettings,
+    HistoryEntry,
+    Interest,
+    RankedItem,
+)
+from recviz.models.scoring import fuse, interest_scores, item_genre_matrix, pad_histories, recommend
+
+DEFAULT_SETTINGS = ExplainSettings()
+_GENRE_MATRICES: dict[tuple[str, str], np.ndarray] = {}
+
+
+class _Clock:
+    """Milliseconds per stage, in the order the stages ran."""
+
+    def __init__(self) -> None:
+        self.start = self.last = time.perf_counter()
+        self.laps: dict[str, float] = {}
+
+    def lap(self, stage: str) -> None:
+        now = time.perf_counter()
+        self.laps[stage] = round(self.laps.get(stage, 0.0) + 1000 * (now - self.last), 3)
+        self.last = now
+
+    def done(self) -> dict[str, float]:
+        return {**self.laps, "total": round(1000 * (time.perf_counter() - self.start), 3)}
+
+
+@dataclass
+class _Ranking:
+    """Recommendations for one history, in raw ids (what both the history and its baseline need)."""
+
+    vectors: np.ndarray                 # [K, d]
+    per_interest: list[list[tuple[int, float]]]  # [K][n] (raw id, score)
+    fused: list[tuple[int, float, int]]          # [n] (raw id, fused score, contributor)
+
+
+def _genre_matrix(checkpoint) -> np.ndarray:
+    key = (str(checkpoint.path), checkpoint.hash)
+    if key not in _GENRE_MATRICES:
+        _GENRE_MATRICES[key] = item_genre_matrix(checkpoint.vocab, checkpoint.catalogue)[0]  # [N, G]
+    return _GENRE_MATRICES[key]
+
+
+def _rank(checkpoint, dense: list[int], settings: ExplainSettings) -> _Ranking:
+    model = checkpoint.model
+    items, mask = pad_histories([dense], model.max_length)  # [1, L]
+    recs = recommend(
+        model, items, mask, settings.top_n, fusion=settings.fusion, tau=settings.tau,
+        diversity_lambda=settings.diversity_lambda, exclude_history=settings.exclude_history,
+        item_genres=_genre_matrix(checkpoint) if settings.fusion == "diverse" else None,
+    )
+    decode = checkpoint.vocab.decode
+    per = []
+    for ids, scores in zip(recs.per_interest_ids[0].tolist(), recs.per_interest_scores[0].tolist(), strict=True):
+        kept = [(i, s) for i, s in zip(ids, scores, strict=True) if i > 0 and np.isfinite(s)]  # never padding
+        per.append(list(zip(decode([i for i, _ in kept]), [s for _, s in kept], strict=True)))
+    fused = [(i, s, c) for i, s, c in zip(recs.fused_ids[0].tolist(), recs.fused_scores[0].tolist(),
+                                          recs.contributor[0].tolist(), strict=True) if i > 0 and np.isfinite(s)]
+    fused = [(r, s, c) for r, (_, s, c) in zip(decode([i for i, _, _ in fused]), fused, strict=True)]
+    return _Ranking(recs.interest_vectors[0].numpy(), per, fused)
+
+
+def _truncate(history: list[int], stamps: list[int | None] | None, limit: int, what: str,
+              notices: list[str]) -> tuple[list[int], list[int | None] | None]:
+    if len(history) <= limit:
+        return history, stamps
+    dropped = len(history) - limit
+    notices.append(f"{what} has {len(history)} items but the model reads at most {limit}: the {dropped} oldest "
+                   f"item(s) were dropped and everything below uses the {limit} most recent.")
+    return history[-limit:], None if stamps is None else stamps[-limit:]
+
+
+def _check_known(vocab, history: list[int], baseline: list[int], targets: list[int]) -> None:
+    unknown = list(dict.fromkeys(i for i in [*history, *baseline, *targets] if i not in vocab))
+    if unknown:
+        raise UnknownItemError(unknown)
+
+
+def _entry(catalogue, item_id: int, score: float, rank: int) -> RankedItem:
+    return RankedItem(item_id, catalogue.title(item_id), list(catalogue.genres(item_id)), float(score), rank)
+
+
+def _popularity(checkpoint, top_n: int) -> list[FusedItem]:
+    """The ``top_n`` most-interacted training items: the fallback for an empty history."""
+    counts = checkpoint.item_counts[1:]  # [N-1]
+    order = np.argsort(-counts, kind="stable")[:top_n] + 1  # dense ids, ties: lower index first
+    raw = checkpoint.vocab.decode(order.tolist())
+    cat = checkpoint.catalogue
+    return [FusedItem(r, cat.title(r), list(cat.genres(r)), float(checkpoint.item_counts[d]), rank, -1, [])
+            for rank, (r, d) in enumerate(zip(raw, order.tolist(), strict=True), start=1)]
+
+
+def _interests(ranking: _Ranking, attention: np.ndarray | None, history: list[int], catalogue,
+               weights: np.ndarray, map_xy: np.ndarray | None) -> list[Interest]:
+    out = []
+    for k, vector in enumerate(ranking.vectors):
+        if attention is not None:
+            row = attention[k]  # [L]
+            genres = dominant_genres(history, row.tolist(), catalogue)
+            top = history[most_attended(row)]
+            anchor, att, entropy = catalogue.title(top), row.tolist(), attention_entropy(row)
+        else:  # no attention: describe the interest by its own list
+            listed = [i for i, _ in ranking.per_interest[k]]
+            genres = dominant_genres(listed, [1.0 / (r + 1) for r in range(len(listed))], catalogue)
+            top, anchor, att, entropy = None, catalogue.title(listed[0]) if listed else None, None, None
+        out.append(Interest(
+            k, interest_label(genres, anchor), vector.astype(float).tolist(), float(weights[k]), att, entropy,
+            genres, top, None if map_xy is None else map_xy[k].astype(float).tolist(),
+        ))
+    return out
+
+
+def explain(
+    checkpoint,
+    history: Sequence[int],
+    settings: ExplainSettings = DEFAULT_SETTINGS,
+    *,
+    user_id: int | None = None,
+    baseline_history: Sequence[int] | None = None,
+    edits: dict | None = None,
+    item_map: ItemMap | None = None,
+    timestamps: Sequence[int | None] | None = None,
+) -> Explanation:
+    """Explain what ``checkpoint`` recommends for ``history`` (raw item ids, oldest first) and why.
+
+    Attributions explain, for each target, the score of the interest that retrieved it, ``s_j(t) = v_j·e_t``
+    (j = the target's contributor under the chosen fusion): the fused score mixes interests, s_j is what
+    one interest's attention and vector produce. Unknown ids raise :class:`UnknownItemError` listing them
+    all; an empty history gives a popularity fallback (``fallback="popularity"``) and a history longer than
+    the model's ``max_length`` is cut to its most recent items, both with a notice. ``baseline_history`` adds
+    a diff (the history before ``edits``); ``item_map`` places the interests on the interest map;
+    ``timestamps`` (aligned with ``history``, None where unknown) go into the history entries.
+    """
+    clock = _Clock()
+    model, vocab, cat = checkpoint.model, checkpoint.vocab, checkpoint.catalogue
+    model.eval()
+    history = [int(i) for i in history]
+    stamps = None if timestamps is None else [None if t is None else int(t) for t in timestamps]
+    baseline = None if baseline_history is None else [int(i) for i in baseline_history]
+    _check_known(vocab, history, baseline or [], list(settings.targets or []))
+    notices: list[str] = []
+    history, stamps = _truncate(history, stamps, model.max_length, "The history", notices)
+    if baseline is not None:
+        baseline, _ = _truncate(baseline, None, model.max_length, "The baseline history", notices)
+    exp = Explanation(
+        model_name=checkpoint.name, checkpoint=checkpoint.path.name, checkpoint_hash=checkpoint.hash,
+        dataset=str(checkpoint.config.get("data", {}).get("name", "")), user_id=user_id,
+        history=[HistoryEntry(i, cat.title(i), list(cat.genres(i)), p, None if stamps is None else stamps[p])
+                 for p, i in enumerate(history)],
+        interests=[], interest_health=interest_health(np.zeros((0, 0)), np.zeros(0)), per_interest=[],
+        fused=[], fusion=FusionSettings(settings.fusion, settings.tau, settings.diversity_lambda, settings.top_n,
+                                        settings.exclude_history),
+        attributions=[], faithfulness=[], settings=settings.to_dict(), edits=dict(edits or {}),
+        notices=notices, created_at=datetime.now(UTC).isoformat(timespec="seconds"),
+    )
+    clock.lap("prepare")
+    if not history:
+        exp.fused, exp.fallback = _popularity(checkpoint, settings.top_n), "popularity"
+        notices.append("The history is empty, so the model cannot form interests: the list shows the "
+                       f"{len(exp.fused)} most popular training items instead (popularity fallback), with no "
+                       "interests, attention or attributions.")
+    else:
+        _explain_history(exp, checkpoint, history, settings, item_map, clock)
+    if baseline is not None:
+        _add_diff(exp, checkpoint, baseline, history, settings, item_map)
+        clock.lap("diff")
+    exp.timing = clock.done()
+    return exp
+
+
+def _explain_history(exp: Explanation, checkpoint, history: list[int], settings: ExplainSettings,
+                     item_map: ItemMap | None, clock: _Clock) -> None:
+    model, vocab, cat = checkpoint.model, checkpoint.vocab, checkpoint.catalogue
+    dense = vocab.encode(history)
+    ranking = _rank(checkpoint, dense, settings)
+    K = len(ranking.vectors)
+    exp.per_interest = [[_entry(cat, i, s, r) for r, (i, s) in enumerate(lst, start=1)] for lst in ranking.per_interest]
+    listed = [{i: r for r, (i, _) in enumerate(lst, start=1)} for lst in ranking.per_interest]
+    exp.fused = [FusedItem(i, cat.title(i), list(cat.genres(i)), float(s), r, int(c), [m.get(i) for m in listed])
+                 for r, (i, s, c) in enumerate(ranking.fused, start=1)]
+    clock.lap("recommend")
+
+    scorer = HistoryScorer(model, dense)
+    attention = scorer.attention  # [K, L] or None
+    if attention is None:
+        exp.notices.append(f"{checkpoint.name} has no attention over the history, so there is no attention "
+                           "heatmap and interests are labelled by their own lists.")
+    clock.lap("attention")
+    weights = np.bincount([f.contributor for f in exp.fused], minlength=K)[:K] / max(len(exp.fused), 1)  # [K]
+    map_xy = None if item_map is None else item_map.place(ranking.vectors)  # [K, 2]
+    exp.interests = _interests(ranking, attention, history, cat, weights, map_xy)
+    exp.interest_health = interest_health(ranking.vectors, weights)
+    clock.lap("interests")
+
+    targets = _targets(checkpoint, scorer, ranking, exp.fused, settings)
+    if len(targets) == 0:
+        return
+    if not scorer.history_matters:
+        exp.notices.append(f"{checkpoint.name} ignores the history, so every attribution is 0 and deleting "
+                           "items never changes a score.")
+    values: dict[str, np.ndarray] = {}
+    for method in settings.methods:
+        if not supports(model, method):
+            exp.notices.append(f"The {method} attribution was skipped: {checkpoint.name} has no attention.")
+            continue
+        result = METHODS[method](scorer, targets, settings.ig_steps)
+        values[method] = result.values
+        if result.deltas is not None:
+            _check_convergence(exp, targets.scores - result.baseline_scores, result.deltas, checkpoint.name)
+        for t, item in enumerate(targets.item_ids):
+            exp.attributions.append(Attribution(
+                item, method, result.values[t].tolist(), int(targets.interest[t]), float(targets.scores[t]),
+                None if result.baseline_scores is None else float(result.baseline_scores[t]),
+                None if result.deltas is None else float(result.deltas[t]),
+            ))
+        clock.lap(method)
+    exp.faithfulness = deletion_curves(scorer, targets, values, settings.random_orders, settings.seed)
+    clock.lap("faithfulness")
+
+
+def _check_convergence(exp: Explanation, gaps: np.ndarray, deltas: np.ndarray, model_name: str) -> None:
+    """A notice when IG's completeness gap exceeds 5 % of the score change it explains."""
+    share = np.abs(deltas) / np.maximum(np.abs(gaps), 1e-9)  # [T]
+    if share.max() > 0.05:
+        exp.notices.append(
+            f"Integrated Gradients is approximate here: its values miss up to {100 * share.max():.0f} % of the "
+            f"score change (convergence delta) for {int((share > 0.05).sum())} target(s). More steps help when "
+            f"the cause is too few steps; if {model_name} stops gradients inside the model (e.g. detached "
+            "routing), more steps do not, and occlusion is the reliable method."
+        )
+
+
+def _targets(checkpoint, scorer: HistoryScorer, ranking: _Ranking, fused: list[FusedItem],
+             settings: ExplainSettings):
+    """The items to explain (settings.targets, else the top ``num_targets`` fused) and their interests:
+    the fused list's contributor, or for an item outside the list the contributor under the same fusion
+    over the whole catalogue (the max merge for "diverse", whose contributors are max-merge ones)."""
+    vocab = checkpoint.vocab
+    vectors = torch.as_tensor(ranking.vectors)  # [K, d]
+    ids = list(settings.targets) if settings.targets is not None else [f.item_id for f in fused[: settings.num_targets]]
+    in_list = {f.item_id: f.contributor for f in fused}
+    if any(i not in in_list for i in ids):
+        mode = "max" if settings.fusion == "diverse" else settings.fusion
+        contributor = fuse(interest_scores(vectors[None], scorer.table), mode, settings.tau).contributor[0]  # [N]
+        in_list = {**{i: int(contributor[vocab.index(i)]) for i in ids}, **in_list}
+    return scorer.targets(vectors, ids, vocab.encode(ids), [in_list[i] for i in ids])
+
+
+def _add_diff(exp: Explanation, checkpoint, baseline: list[int], history: list[int], settings: ExplainSettings,
+              item_map: ItemMap | None) -> None:
+    """Compare with the baseline history: edits, fused entries/exits and rank moves, interest shifts."""
+    if baseline:
+        old = _rank(checkpoint, checkpoint.vocab.encode(baseline), settings)
+        old_fused, old_vectors = [i for i, _, _ in old.fused], old.vectors
+    else:
+        old_fused, old_vectors = [f.item_id for f in _popularity(checkpoint, settings.top_n)], np.zeros((0, 0))
+    vectors = np.asarray([i.vector for i in exp.interests]) if exp.interests else np.zeros((0, 0))
+    old_xy = item_map.place(old_vectors) if item_map is not None and len(old_vectors) else None
+    exp.diff = history_diff(baseline, history, old_fused, [f.item_id for f in exp.fused], old_vectors, vectors, old_xy)

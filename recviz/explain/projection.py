@@ -1,0 +1,200 @@
+"""The interest map: a 2-D UMAP of the item embeddings, fitted once per checkpoint and stored beside it.
+
+The fit is slow (numba compiles on the first ``import umap``, then the layout takes seconds), so it runs in
+``recviz project`` / after training, never in a request. Interest vectors are placed on the stored map
+without UMAP: a vector lands at the similarity-weighted mean of the 2-D positions of its ``k`` nearest items
+by cosine in embedding space. That is how UMAP's own ``transform`` initialises new points, it needs no
+fitted reducer in the process, and it is deterministic, so the same vector lands on the same spot in every
+process and the map never jumps between edits.
+
+Files (plain arrays, ``allow_pickle=False``): ``map.npz`` (item_ids, xy, unit embeddings), ``map.json``
+(titles, primary genres, fit settings, checkpoint hash) and ``population.npz`` (training users' interests).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from recviz.errors import CheckpointError
+
+MAP_NPZ, MAP_JSON, POPULATION_NPZ = "map.npz", "map.json", "population.npz"
+MAP_FORMAT = 1
+NO_GENRE = "(no genres listed)"
+
+
+def unit_rows(matrix: np.ndarray) -> np.ndarray:
+    """Rows scaled to unit length (zero rows stay zero), float32."""
+    matrix = np.asarray(matrix, dtype=np.float32)
+    norms = np.linalg.norm(matrix, axis=1, keepdims=True)  # [M, 1]
+    return matrix / np.where(norms > 0, norms, 1.0)
+
+
+@dataclass
+class ItemMap:
+    """Items' 2-D positions on the interest map, plus what :meth:`place` needs to put vectors on it."""
+
+    item_ids: np.ndarray               # [M] raw ids (dense index order, padding excluded)
+    xy: np.ndarray                     # [M, 2]
+    titles: list[str]
+    genres: list[str]                  # primary genre per item
+    embeddings: np.ndarray             # [M, d] unit-length item embeddings the map was fitted on
+    neighbours: int = 15               # k of the placement
+    meta: dict = field(default_factory=dict)  # fit settings, checkpoint hash, seconds
+
+    def place(self, vectors: np.ndarray) -> np.ndarray:
+        """2-D positions of ``vectors`` [K, d]: similarity-weighted mean of their k nearest items' positions.
+
+        Weights are the cosine similarities clipped at a small positive floor, so a vector that resembles
+        one cluster lands inside it; an all-zero vector lands at the map's centre.
+        """
+        vectors = unit_rows(np.atleast_2d(vectors))  # [K, d]
+        if len(vectors) == 0:
+            return np.zeros((0, 2), dtype=np.float32)
+        # einsum, not @: the product is tiny and BLAS's thread pool costs 10-50x more than it saves on a busy CPU
+        sims = np.einsum("kd,md->km", vectors, self.embeddings)  # [K, M]
+        k = min(self.neighbours, sims.shape[1])
+        nearest = np.argpartition(-sims, k - 1, axis=1)[:, :k]  # [K, k]
+        weights = np.clip(np.take_along_axis(sims, nearest, axis=1), 1e-3, None)  # [K, k]
+        xy = (weights[..., None] * self.xy[nearest]).sum(1) / weights.sum(1, keepdims=True)  # [K, 2]
+        zero = ~np.any(vectors != 0, axis=1)
+        xy[zero] = self.xy.mean(0)
+        return xy.astype(np.float32)
+
+
+@dataclass
+class Population:
+    """Training users' interest vectors placed on the map: one point per (user, interest)."""
+
+    user_ids: np.ndarray   # [P]
+    interest: np.ndarray   # [P] interest index
+    xy: np.ndarray         # [P, 2]
+
+
+def primary_genre(genres: Sequence[str]) -> str:
+    """The first listed genre, or the "no genres" marker."""
+    return genres[0] if genres else NO_GENRE
+
+
+def build_item_map(
+    checkpoint, *, neighbours: int = 15, min_dist: float = 0.1, seed: int = 42, place_k: int = 15
+) -> ItemMap:
+    """Fit the 2-D UMAP (cosine metric, fixed ``seed``) on the checkpoint's item embeddings. Slow: run once."""
+    import umap  # first import compiles numba (~25 s): only here, never at module import
+
+    start = time.perf_counter()
+    with torch.no_grad():
+        table = checkpoint.model.item_embeddings().detach().cpu().numpy()[1:]  # [M, d] without padding
+    ids = np.asarray(checkpoint.vocab.raw_ids, dtype=np.int64)  # [M]
+    reducer = umap.UMAP(
+        n_components=2, n_neighbors=min(neighbours, len(ids) - 1), min_dist=min_dist, metric="cosine",
+        random_state=seed, n_jobs=1,
+    )
+    xy = reducer.fit_transform(table).astype(np.float32)  # [M, 2]
+    cat = checkpoint.catalogue
+    meta = {
+        "format": MAP_FORMAT, "method": "umap", "metric": "cosine", "n_neighbors": neighbours,
+        "min_dist": min_dist, "random_state": seed, "placement": f"similarity-weighted mean of {place_k} nearest",
+        "checkpoint_hash": checkpoint.hash, "seconds": round(time.perf_counter() - start, 2),
+    }
+    return ItemMap(
+        item_ids=ids, xy=xy, titles=[cat.title(int(i)) for i in ids],
+        genres=[primary_genre(cat.genres(int(i))) for i in ids], embeddings=unit_rows(table),
+        neighbours=place_k, meta=meta,
+    )
+
+
+def save_item_map(checkpoint_path: Path | str, item_map: ItemMap) -> Path:
+    """Write ``map.npz`` (arrays) and ``map.json`` (titles, genres, settings) into the checkpoint directory."""
+    path = Path(checkpoint_path)
+    np.savez(path / MAP_NPZ, item_ids=item_map.item_ids, xy=item_map.xy, embeddings=item_map.embeddings)
+    meta = {**item_map.meta, "neighbours": item_map.neighbours, "titles": item_map.titles,
+            "genres": item_map.genres}
+    (path / MAP_JSON).write_text(json.dumps(meta, ensure_ascii=False))
+    return path / MAP_NPZ
+
+
+def load_item_map(checkpoint_path: Path | str, expected_hash: str | None = None) -> ItemMap:
+    """The stored map; :class:`CheckpointError` when it is missing, malformed or fitted on other weights."""
+    path = Path(checkpoint_path)
+    if not (path / MAP_NPZ).is_file() or not (path / MAP_JSON).is_file():
+        raise CheckpointError(
+            f"{path} has no interest map ({MAP_NPZ}/{MAP_JSON}); create it with `recviz project --checkpoint {path}`"
+        )
+    try:
+        with np.load(path / MAP_NPZ, allow_pickle=False) as arrays:
+            ids, xy, emb = arrays["item_ids"], arrays["xy"], arrays["embeddings"]
+        meta = json.loads((path / MAP_JSON).read_text())
+        titles, genres = meta.pop("titles"), meta.pop("genres")
+        neighbours = int(meta.pop("neighbours"))
+    except (OSError, ValueError, KeyError) as exc:
+        raise CheckpointError(
+            f"the interest map in {path} is unreadable ({exc}); re-create it with `recviz project --checkpoint {path}`"
+        ) from None
+    if not (len(ids) == len(xy) == len(emb) == len(titles) == len(genres)) or xy.shape[1:] != (2,):
+        raise CheckpointError(f"the interest map in {path} is inconsistent; re-create it with `recviz project`")
+    if expected_hash is not None and meta.get("checkpoint_hash") != expected_hash:
+        raise CheckpointError(
+            f"the interest map in {path} was fitted on other weights (hash {meta.get('checkpoint_hash')}, "
+            f"model {expected_hash}); re-create it with `recviz project --checkpoint {path}`"
+        )
+    return ItemMap(ids, xy, list(titles), list(genres), emb, neighbours, meta)
+
+
+def population_points(
+    checkpoint, item_map: ItemMap, histories: Mapping[int, Sequence[int]], batch_size: int = 256
+) -> Population:
+    """Every given user's interest vectors (raw-id histories; unknown ids skipped) placed on ``item_map``."""
+    from recviz.models.scoring import pad_histories
+
+    model, vocab = checkpoint.model, checkpoint.vocab
+    users = [u for u in sorted(histories) if any(i in vocab for i in histories[u])]
+    dense = [[vocab.index(i) for i in histories[u] if i in vocab] for u in users]
+    vectors = []
+    with torch.no_grad():
+        for start in range(0, len(dense), batch_size):
+            items, mask = pad_histories(dense[start : start + batch_size], model.max_length)  # [B, L]
+            vectors.append(model.interests(items, mask).cpu().numpy())  # [B, K, d]
+    if not vectors:
+        empty = np.zeros(0, dtype=np.int64)
+        return Population(empty, empty, np.zeros((0, 2), dtype=np.float32))
+    stacked = np.concatenate(vectors)  # [U, K, d]
+    U, K, d = stacked.shape
+    xy = item_map.place(stacked.reshape(U * K, d))  # [U*K, 2]
+    return Population(np.repeat(np.asarray(users, dtype=np.int64), K), np.tile(np.arange(K), U), xy)
+
+
+def save_population(checkpoint_path: Path | str, population: Population) -> Path:
+    out = Path(checkpoint_path) / POPULATION_NPZ
+    np.savez(out, user_ids=population.user_ids, interest=population.interest, xy=population.xy)
+    return out
+
+
+def load_population(checkpoint_path: Path | str) -> Population | None:
+    """The stored population view, or None when the checkpoint has none yet."""
+    path = Path(checkpoint_path) / POPULATION_NPZ
+    if not path.is_file():
+        return None
+    try:
+        with np.load(path, allow_pickle=False) as arrays:
+            return Population(arrays["user_ids"], arrays["interest"], arrays["xy"])
+    except (OSError, ValueError, KeyError) as exc:
+        raise CheckpointError(f"{path} is unreadable ({exc}); re-create it with `recviz project`") from None
+
+
+def project_checkpoint(checkpoint_path: Path | str, *, seed: int = 42) -> ItemMap:
+    """Fit the map and the population view of one checkpoint and store them beside it (what train calls)."""
+    from recviz.explain.users import training_histories
+    from recviz.models.checkpoint import load_checkpoint
+
+    checkpoint = load_checkpoint(checkpoint_path)
+    item_map = build_item_map(checkpoint, seed=seed)
+    save_item_map(checkpoint.path, item_map)
+    save_population(checkpoint.path, population_points(checkpoint, item_map, training_histories(checkpoint)))
+    return item_map
