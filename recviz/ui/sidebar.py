@@ -1,0 +1,102 @@
+"""The sidebar: checkpoint, user, list and fusion settings, attribution methods, the item to explain.
+
+Every widget is keyed by ``state.WIDGET_KEYS`` so the view can be written from a link or a scenario. The
+recommendation picker is drawn after the explanation exists (its options are the fused list).
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Sequence
+
+import streamlit as st
+
+from recviz.config import ATTRIBUTION_METHODS, FUSION_MODES
+from recviz.explain.types import Explanation
+from recviz.ui import state
+from recviz.viz.figures import item_title
+from recviz.viz.style import method_label
+
+K = state.WIDGET_KEYS
+FUSION_HELP = (
+    "weighted: softmax over interests of each item's score (temperature τ); "
+    "max: the best interest's score (ComiRec's merge); "
+    "diverse: ComiRec's greedy aggregation trading score for genre diversity (λ)"
+)
+
+
+def _keep_valid(key: str, options: Sequence[object], fallback: object) -> None:
+    """Before a widget is drawn: replace a value it cannot show (stale link, deleted checkpoint)."""
+    if st.session_state.get(key) not in options:
+        st.session_state[key] = fallback
+
+
+def _clear_edits() -> None:
+    state.set_edits((), uploaded=None)
+    st.session_state[K["target"]] = None
+
+
+def _random_user(users: Sequence[int]) -> None:
+    st.session_state[K["user_id"]] = random.choice(list(users))
+    _clear_edits()
+
+
+def checkpoint_picker(names: Sequence[str]) -> str:
+    """The checkpoint selectbox; returns the chosen directory name."""
+    requested = st.session_state.get(K["checkpoint"])
+    if requested is not None and requested not in names:
+        st.error(f"The checkpoint {requested!r} from the link or scenario is not under the models directory; "
+                 f"showing {names[0]!r} instead.")
+    _keep_valid(K["checkpoint"], names, names[0])
+    return st.sidebar.selectbox(
+        "Checkpoint", names, key=K["checkpoint"], help="Every checkpoint directory under models/ "
+        "(or $RECVIZ_MODELS_DIR)", on_change=lambda: st.session_state.__setitem__(K["target"], None),
+    )
+
+
+def user_picker(users: Sequence[int]) -> int | None:
+    """Type a user id (the box filters as you type) or draw a random user; changing user drops the edits."""
+    requested = st.session_state.get(K["user_id"])
+    if requested is not None and requested not in users and st.session_state.get(state.UPLOADED_KEY) is None:
+        st.error(f"User {requested} is not in this checkpoint's data set; showing user {users[0]} instead.")
+    uploaded = st.session_state.get(state.UPLOADED_KEY) is not None
+    _keep_valid(K["user_id"], [*users, None] if uploaded else users, None if uploaded else users[0])
+    left, right = st.sidebar.columns([3, 1], vertical_alignment="bottom")
+    user = left.selectbox(
+        "User", users, key=K["user_id"], placeholder="uploaded history", on_change=_clear_edits,
+        help=f"{len(users):,} users; type an id to jump to it",
+    )
+    right.button("", icon=":material/casino:", key="random_user", help="A random user", on_click=_random_user,
+                 args=(users,), width="stretch")
+    return user
+
+
+def settings_panel() -> None:
+    """Top-N, fusion mode with its parameter, and the attribution methods."""
+    side = st.sidebar
+    side.slider("Recommendations per list (top-N)", 5, 50, key=K["top_n"], step=5)
+    _keep_valid(K["fusion"], FUSION_MODES, state.ViewState().fusion)  # a segmented control can be clicked off
+    fusion = side.segmented_control("Fusion", FUSION_MODES, key=K["fusion"], help=FUSION_HELP, width="stretch")
+    if fusion == "weighted":
+        side.slider("Temperature τ", 0.1, 5.0, key=K["tau"], step=0.1,
+                    help="Low τ: each item follows its best interest; high τ: interests are averaged")
+    elif fusion == "diverse":
+        side.slider("Diversity λ", 0.0, 1.0, key=K["diversity_lambda"], step=0.05,
+                    help="0: plain max merge; 1: genre diversity only")
+    side.multiselect("Attribution methods", ATTRIBUTION_METHODS, key=K["methods"], format_func=method_label,
+                     help="How much each history item drives the explained recommendation")
+
+
+def target_picker(container, exp: Explanation) -> None:  # container: a st.sidebar slot
+    """Which recommendation the attribution panel explains (None = the top fused item)."""
+    options = [item.item_id for item in exp.fused]
+    labels = {item.item_id: f"#{item.rank} {item.title}" for item in exp.fused}
+    chosen = st.session_state.get(K["target"])
+    if chosen is not None and chosen not in labels:
+        options.append(chosen)  # an item that left the list after an edit stays explainable
+        labels[chosen] = f"{item_title(exp, chosen)} (not in the list now)"
+    _keep_valid(K["target"], [*options, None], None)
+    container.selectbox("Recommendation to explain", options, key=K["target"], format_func=labels.__getitem__,
+                        placeholder="The top recommendation", help="The item the Attributions panel explains")
+
+

@@ -1,0 +1,88 @@
+"""History edit replay and upload parsing (the pure half of the history editor)."""
+
+from __future__ import annotations
+
+import pytest
+
+from recviz.errors import DataError
+from recviz.ui.edits import (
+    EditError,
+    add_op,
+    apply_edits,
+    edit_summary,
+    move_op,
+    parse_history_file,
+    parse_ops,
+    remove_op,
+)
+
+
+def test_replay_remove_add_move_by_hand() -> None:
+    history = [10, 20, 30, 40]
+    ops = [remove_op(20), add_op(50), move_op(50, 0), move_op(10, 99)]
+    # [10,30,40] -> [10,30,40,50] -> [50,10,30,40] -> [50,30,40,10] (position past the end = most recent)
+    assert apply_edits(history, ops) == [50, 30, 40, 10]
+    assert history == [10, 20, 30, 40]  # the input is not mutated
+
+
+def test_replay_is_deterministic_and_summary_names_changes() -> None:
+    ops = ("-20", "+50", "40@0")
+    edited = apply_edits([10, 20, 30, 40], ops)
+    assert edited == apply_edits([10, 20, 30, 40], list(ops)) == [40, 10, 30, 50]
+    assert edit_summary([10, 20, 30, 40], edited) == {"remove": [20], "add": [50], "order": [40, 10, 30, 50]}
+    # without a move the summary is what `recviz explain --remove 20 --add 50` records
+    assert edit_summary([10, 20, 30, 40], apply_edits([10, 20, 30, 40], ["-20", "+50"])) == {
+        "remove": [20], "add": [50]}
+
+
+@pytest.mark.parametrize("token", ["x", "-", "+1a", "1@", "@3", "1,2", "--3"])
+def test_malformed_tokens_are_rejected(token: str) -> None:
+    with pytest.raises(EditError, match="malformed history edit"):
+        parse_ops([token])
+
+
+def test_edit_of_missing_item_is_rejected() -> None:
+    with pytest.raises(EditError, match="item 99"):
+        apply_edits([1, 2], ["-99"])
+    with pytest.raises(EditError, match="item 1"):
+        apply_edits([1, 2], ["-1", "1@0"])
+
+
+@pytest.mark.parametrize(
+    ("name", "payload", "expected"),
+    [
+        ("h.json", b"[1, 32, 260]", [1, 32, 260]),
+        ("h.json", b'{"history": [5, "7"]}', [5, 7]),
+        ("h.json", b'{"item_ids": [3.0]}', [3]),
+        ("h.csv", b"item_id,rating\n1,4\n32,5\n", [1, 32]),
+        ("h.csv", b"userId,movieId\n7,260\n7,1196\n", [260, 1196]),
+        ("h.csv", b"1\n32\n260\n", [1, 32, 260]),
+        ("h.csv", b"1,32,260\n", [1, 32, 260]),
+        ("h.csv", "\ufeffitem_id\n12\n".encode(), [12]),
+        ("h.txt", b" [4, 5] ", [4, 5]),
+    ],
+)
+def test_upload_formats(name: str, payload: bytes, expected: list[int]) -> None:
+    assert parse_history_file(name, payload) == expected
+
+
+@pytest.mark.parametrize(
+    ("name", "payload", "message"),
+    [
+        ("h.json", b"", "empty"),
+        ("h.json", b"[1, 2", "not valid JSON"),
+        ("h.json", b'{"foo": [1]}', "'history' list"),
+        ("h.json", b'"1,2"', "expected a JSON list"),
+        ("h.json", b"[1, true]", "entry 2"),
+        ("h.json", b"[1, -3]", "not an item id"),
+        ("h.json", b"[]", "no item ids"),
+        ("h.csv", b"item_id\n1\nabc\n", "line 3"),
+        ("h.csv", b"a,b\n1,2\n3,4\n", "none is named item_id"),
+        ("h.csv", b"\xff\xfe\x00junk", "not UTF-8"),
+        ("h.csv", b"item_id\n", "no item ids"),
+    ],
+)
+def test_bad_uploads_raise_data_error_naming_the_problem(name: str, payload: bytes, message: str) -> None:
+    with pytest.raises(DataError, match=message) as info:
+        parse_history_file(name, payload)
+    assert name in str(info.value)
