@@ -108,7 +108,7 @@ def fused_table(exp: Explanation) -> pd.DataFrame:
             "genres": _genres(item.genres),
             "score": item.score,
             "interest": item.contributor,
-            "interest_label": exp.interests[item.contributor].label if item.contributor < k_count else "",
+            "interest_label": exp.interests[item.contributor].label if 0 <= item.contributor < k_count else "",
         }
         for k in range(k_count):
             ranks = item.ranks_by_interest

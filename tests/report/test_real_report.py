@@ -82,3 +82,24 @@ def test_real_json_report_round_trips(real):
     text = render_json(exp)
     assert Explanation.from_json(text) == exp
     assert render_json(Explanation.from_json(text)) == text
+
+
+def test_empty_history_fallback_renders_every_figure_table_and_report(real):
+    """An empty history gives the popularity fallback (no interests, contributor -1): nothing may crash."""
+    from recviz.explain import explain
+    from recviz.models.checkpoint import list_checkpoints, load_checkpoint
+
+    _, item_map = real
+    path = next(p for p in list_checkpoints(MODELS) if "comirec-sa" in p.name)
+    exp = explain(load_checkpoint(path), [], SETTINGS)
+    assert exp.fallback == "popularity" and not exp.interests and exp.fused
+    fused = tables.fused_table(exp)
+    assert list(fused["item_id"]) == [item.item_id for item in exp.fused]
+    assert (fused["interest_label"] == "").all()
+    if item_map is not None:
+        assert figures.interest_map_figure(exp, item_map).data
+    for draw in (figures.attention_heatmap, figures.similarity_figure, figures.interest_weights_figure):
+        draw(exp)
+    text = render_html(exp, item_map)
+    assert "popularity fallback" in text and exp.fused[0].title in text
+    assert Explanation.from_json(render_json(exp)) == exp
