@@ -7,9 +7,12 @@ Each command parses arguments, calls one library function and prints; errors a u
 from __future__ import annotations
 
 import sys
+from pathlib import Path
+from typing import Annotated
 
 import typer
 
+from recviz.config import TrainConfig
 from recviz.errors import RecvizError
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="recviz: explain multi-interest recommenders.")
@@ -19,11 +22,243 @@ app.add_typer(data_app, name="data")
 
 # --- commands are added below, one section per layer ------------------------------------------------------
 
+# --- data -------------------------------------------------------------------------------------------------
+
+
+@data_app.command("info")
+def data_info(
+    path: Annotated[Path, typer.Argument(help="A data directory (MovieLens, ML-100K, ML-1M, RecBole) or one file.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the statistics as JSON.")] = False,
+    user: Annotated[str | None, typer.Option(help="Generic file: the user id column.")] = None,
+    item: Annotated[str | None, typer.Option(help="Generic file: the item id column.")] = None,
+    rating: Annotated[str | None, typer.Option(help="Generic file: the rating column (optional).")] = None,
+    timestamp: Annotated[str | None, typer.Option(help="Generic file: the Unix-seconds column (optional).")] = None,
+    sep: Annotated[str | None, typer.Option(help="Generic CSV file: the separator (default ',').")] = None,
+) -> None:
+    """Users, items, interactions, time span, sequence lengths, ratings and genres of a data set."""
+    from recviz.data import ColumnMapping, dataset_info, format_info, load_dataset
+
+    mapping = None
+    if user or item:
+        if not (user and item):
+            raise typer.BadParameter("a generic file needs both --user and --item")
+        mapping = ColumnMapping(user=user, item=item, rating=rating, timestamp=timestamp, sep=sep, title=None,
+                                genres=None)
+    info = dataset_info(load_dataset(path, mapping))
+    typer.echo(info.to_json() if as_json else format_info(info))
+
+
+# --- train ------------------------------------------------------------------------------------------------
+
+_TRAIN = TrainConfig()  # the CLI's defaults are the library's
+
+
+@app.command("train")
+def train_cmd(
+    data: Annotated[Path, typer.Option(help="The data directory or file to train on.")],
+    model: Annotated[str, typer.Option(help="Model name: comirec-sa, comirec-dr, youtube-dnn, sasrec, popularity.")] = _TRAIN.model,
+    out: Annotated[Path | None, typer.Option(help="Checkpoint directory to write (none: train and report only).")] = None,
+    protocol: Annotated[str, typer.Option(help="Split protocol: user-split or leave-one-out.")] = _TRAIN.protocol,
+    split_seed: Annotated[int, typer.Option(help="Seed of the user split.")] = _TRAIN.split_seed,
+    min_rating: Annotated[float | None, typer.Option(help="Keep ratings ≥ this (implicit feedback).")] = _TRAIN.min_rating,
+    kcore: Annotated[int | None, typer.Option(help="Iterate users and items to a k-core.")] = _TRAIN.kcore,
+    max_length: Annotated[int, typer.Option(help="Longest history the model takes.")] = _TRAIN.max_length,
+    side_features: Annotated[bool, typer.Option(help="Add genre and year-bucket features to item embeddings.")] = _TRAIN.side_features,
+    epochs: Annotated[int, typer.Option(help="Most epochs (early stopping may end sooner).")] = _TRAIN.epochs,
+    batch_size: Annotated[int, typer.Option()] = _TRAIN.batch_size,
+    samples_per_epoch: Annotated[int | None, typer.Option(help="Cut points per epoch (default: all).")] = _TRAIN.samples_per_epoch,
+    lr: Annotated[float, typer.Option()] = _TRAIN.lr,
+    weight_decay: Annotated[float, typer.Option()] = _TRAIN.weight_decay,
+    negatives: Annotated[int, typer.Option(help="Shared sampled negatives per batch.")] = _TRAIN.negatives,
+    full_softmax: Annotated[bool, typer.Option(help="Softmax over the whole catalogue instead of negatives.")] = _TRAIN.full_softmax,
+    selection: Annotated[str, typer.Option(help="Interest trained per target: argmax or label-aware.")] = _TRAIN.selection,
+    label_power: Annotated[float, typer.Option(help="Sharpness of the label-aware attention.")] = _TRAIN.label_power,
+    patience: Annotated[int, typer.Option(help="Epochs without a better validation Recall@20 before stopping.")] = _TRAIN.patience,
+    seed: Annotated[int, typer.Option()] = _TRAIN.seed,
+    threads: Annotated[int, typer.Option(help="Torch CPU threads (keep fixed to reproduce numbers).")] = _TRAIN.threads,
+    set_: Annotated[list[str] | None, typer.Option("--set", help="Model setting KEY=VALUE (JSON value), e.g. --set dim=64.")] = None,
+    quiet: Annotated[bool, typer.Option(help="No progress bar.")] = False,
+) -> None:
+    """Train a model, print validation/test metrics, and write a checkpoint with --out."""
+    import json
+
+    from recviz.data import load_dataset
+    from recviz.errors import ConfigError
+    from recviz.train import train
+
+    model_kwargs = {}
+    for item in set_ or []:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise ConfigError(f"--set takes KEY=VALUE, got {item!r}")
+        try:
+            model_kwargs[key] = json.loads(value)
+        except ValueError:
+            model_kwargs[key] = value
+    config = TrainConfig(
+        model=model, model_kwargs=model_kwargs, side_features=side_features, min_rating=min_rating, kcore=kcore,
+        protocol=protocol, split_seed=split_seed, max_length=max_length, batch_size=batch_size, epochs=epochs,
+        samples_per_epoch=samples_per_epoch, lr=lr, weight_decay=weight_decay, negatives=negatives,
+        full_softmax=full_softmax, selection=selection, label_power=label_power, patience=patience, seed=seed,
+        threads=threads,
+    )
+    result = train(load_dataset(data), config, out_dir=out, progress=not quiet)
+    for split, values in (("valid", result.valid_metrics), ("test", result.test_metrics)):
+        shown = "  ".join(f"{k}={v:.4f}" for k, v in values.items() if k.split("@")[0] in ("recall", "ndcg"))
+        typer.echo(f"{split}: {shown}")
+    typer.echo(f"best epoch {result.best_epoch}, {result.seconds:.0f} s"
+               + (f", checkpoint {result.checkpoint_path}" if result.checkpoint_path else ""))
+
+
+# --- evaluate ---------------------------------------------------------------------------------------------
+
+
+@app.command("evaluate")
+def evaluate_cmd(
+    checkpoint: Annotated[Path, typer.Option(help="Checkpoint directory (made by `recviz train --out`).")],
+    protocol: Annotated[str | None, typer.Option(help="user-split or leave-one-out (default: the training one).")] = None,
+    k: Annotated[list[int] | None, typer.Option(help="Cut-offs K: --k 10 20 50 (or --k 10 --k 20 ...).")] = None,
+    # `--k 10 20 50`: click options take one value each, so the values after the first arrive here
+    more_k: Annotated[list[int] | None, typer.Argument(hidden=True, show_default=False)] = None,
+    json_file: Annotated[Path | None, typer.Option("--json", help="Also write the results as JSON here.")] = None,
+    fusion: Annotated[str, typer.Option(help="Fusion over interests: max (ComiRec) or weighted.")] = "max",
+    include_history: Annotated[bool, typer.Option(help="Let history items be recommended (default: excluded).")] = False,
+    split: Annotated[str, typer.Option(help="Cases to evaluate: test or valid.")] = "test",
+    data: Annotated[Path | None, typer.Option(help="Training data, if not where config.json says.")] = None,
+) -> None:
+    """Full-catalogue evaluation of a checkpoint on its rebuilt test split: a table, and JSON with --json."""
+    from recviz.eval.checkpoint import evaluate_checkpoint, format_table
+
+    ks = tuple([*(k or []), *(more_k or [])]) or (10, 20, 50)
+    evaluation = evaluate_checkpoint(checkpoint, protocol, ks, fusion,
+                                     not include_history, split, data)
+    typer.echo(format_table(evaluation))
+    if json_file is not None:
+        json_file.parent.mkdir(parents=True, exist_ok=True)
+        json_file.write_text(evaluation.to_json(), encoding="utf-8")
+        typer.echo(f"wrote {json_file}")
+
+
+# --- explain, report, project -----------------------------------------------------------------------------
+
+
+def _id_list(text: str | None, what: str) -> list[int]:
+    """Item or user ids written as ``1,2,3`` (or spaces)."""
+    from recviz.errors import ConfigError
+
+    parts = [p for p in (text or "").replace(",", " ").split() if p]
+    try:
+        return [int(p) for p in parts]
+    except ValueError:
+        raise ConfigError(f"{what} must be integer ids separated by commas, got {text!r}") from None
+
+
+def _explain_settings(top_n: int, fusion: str, methods: str | None, targets: str | None, ig_steps: int):
+    from recviz.config import ATTRIBUTION_METHODS, ExplainSettings
+
+    chosen = tuple(m.strip() for m in methods.split(",") if m.strip()) if methods else ATTRIBUTION_METHODS
+    return ExplainSettings(top_n=top_n, fusion=fusion, methods=chosen, ig_steps=ig_steps,
+                           targets=tuple(_id_list(targets, "--targets")) or None)
+
+
+@app.command("explain")
+def explain_cmd(
+    checkpoint: Annotated[Path, typer.Option(help="Checkpoint directory (made by `recviz train --out`).")],
+    user: Annotated[int, typer.Option(help="User id from the checkpoint's data set.")],
+    out: Annotated[Path, typer.Option(help="Report file to write (or an existing directory).")],
+    remove: Annotated[str | None, typer.Option(help="Item ids to remove from the history: 1,2,3.")] = None,
+    add: Annotated[str | None, typer.Option(help="Item ids to add as the most recent items: 1,2,3.")] = None,
+    top_n: Annotated[int, typer.Option(help="Length of the recommendation lists.")] = 10,
+    fusion: Annotated[str, typer.Option(help="weighted, max or diverse.")] = "weighted",
+    methods: Annotated[str | None, typer.Option(help="Attribution methods (default all): integrated_gradients,occlusion,attention.")] = None,
+    targets: Annotated[str | None, typer.Option(help="Item ids to explain (default: the top 5 fused).")] = None,
+    ig_steps: Annotated[int, typer.Option(help="Integrated Gradients steps.")] = 50,
+    fmt: Annotated[str, typer.Option("--format", help="html or json.")] = "html",
+    threads: Annotated[int, typer.Option(help="Torch CPU threads (1 is fastest on a shared CPU).")] = 1,
+) -> None:
+    """Explain one user's recommendations (optionally after edits) and write an HTML or JSON report."""
+    import torch
+
+    torch.set_num_threads(threads)
+    from recviz.explain.users import explain_user, stored_map
+    from recviz.models.checkpoint import load_checkpoint
+    from recviz.report import write_report
+
+    ckpt = load_checkpoint(checkpoint)
+    settings = _explain_settings(top_n, fusion, methods, targets, ig_steps)
+    item_map = stored_map(ckpt)
+    exp = explain_user(ckpt, user, settings, remove=_id_list(remove, "--remove"), add=_id_list(add, "--add"),
+                       item_map=item_map)
+    path = write_report(exp, out, fmt, item_map)
+    for notice in exp.notices:
+        typer.echo(f"note: {notice}")
+    typer.echo(f"wrote {path} ({exp.timing.get('total', 0):.0f} ms)")
+
+
+@app.command("report")
+def report_cmd(
+    checkpoint: Annotated[Path, typer.Option(help="Checkpoint directory (made by `recviz train --out`).")],
+    out: Annotated[Path, typer.Option(help="Directory to write one report per user into.")],
+    users: Annotated[str | None, typer.Option(help="User ids: 1,2,3.")] = None,
+    all_users: Annotated[bool, typer.Option("--all", help="Every user of the checkpoint's data set.")] = False,
+    top_n: Annotated[int, typer.Option(help="Length of the recommendation lists.")] = 10,
+    fusion: Annotated[str, typer.Option(help="weighted, max or diverse.")] = "weighted",
+    methods: Annotated[str | None, typer.Option(help="Attribution methods (default all).")] = None,
+    ig_steps: Annotated[int, typer.Option(help="Integrated Gradients steps.")] = 50,
+    fmt: Annotated[str, typer.Option("--format", help="html or json.")] = "html",
+    threads: Annotated[int, typer.Option(help="Torch CPU threads (1 is fastest on a shared CPU).")] = 1,
+) -> None:
+    """Reports for many users; a user that fails is reported and skipped, and the exit code is 1 if any did."""
+    import torch
+    from tqdm import tqdm
+
+    torch.set_num_threads(threads)
+
+    from recviz.errors import ConfigError
+    from recviz.explain.users import explain_user, stored_map, user_ids
+    from recviz.models.checkpoint import load_checkpoint
+    from recviz.report import write_report
+
+    if all_users == (users is not None):
+        raise ConfigError("pass either --users 1,2,3 or --all")
+    ckpt = load_checkpoint(checkpoint)
+    settings = _explain_settings(top_n, fusion, methods, None, ig_steps)
+    chosen = user_ids(ckpt) if all_users else _id_list(users, "--users")
+    item_map = stored_map(ckpt)
+    out.mkdir(parents=True, exist_ok=True)
+    failed: list[int] = []
+    for uid in tqdm(chosen, desc="reports", unit="user"):
+        try:
+            write_report(explain_user(ckpt, uid, settings, item_map=item_map), out, fmt, item_map)
+        except RecvizError as exc:
+            failed.append(uid)
+            tqdm.write(f"user {uid}: skipped: {exc}", file=sys.stderr)
+    typer.echo(f"wrote {len(chosen) - len(failed)} report(s) to {out}"
+               + (f"; {len(failed)} failed: {', '.join(map(str, failed))}" if failed else ""))
+    if failed:
+        raise typer.Exit(code=1)
+
+
+@app.command("project")
+def project_cmd(
+    checkpoint: Annotated[Path, typer.Option(help="Checkpoint directory (made by `recviz train --out`).")],
+    seed: Annotated[int, typer.Option(help="UMAP random_state.")] = 42,
+) -> None:
+    """Fit the interest map (2-D UMAP of the item embeddings) and the population view; store them beside
+    the checkpoint (map.npz, map.json, population.npz). Slow, once per checkpoint."""
+    from recviz.explain.projection import project_checkpoint
+
+    item_map = project_checkpoint(checkpoint, seed=seed)
+    typer.echo(f"wrote the interest map of {len(item_map.item_ids)} items to {checkpoint} "
+               f"({item_map.meta.get('seconds', 0):.0f} s)")
+
 
 def main() -> None:
     """Console-script entry point: run the app, turning project errors into a clear message."""
     try:
-        app(standalone_mode=False)
+        code = app(standalone_mode=False)  # a command's typer.Exit(code) comes back here, not as SystemExit
+        if isinstance(code, int) and code:
+            sys.exit(code)
     except RecvizError as exc:
         typer.secho(f"error: {exc}", fg=typer.colors.RED, err=True)
         sys.exit(2)

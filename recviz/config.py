@@ -63,3 +63,63 @@ class ExplainSettings:
         if values.get("targets") is not None:
             values["targets"] = tuple(int(t) for t in values["targets"])
         return cls(**values)
+
+
+INTEREST_SELECTIONS: tuple[str, ...] = ("argmax", "label-aware")
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """What :func:`recviz.train.train` does: model, data, sampling, optimisation, early stopping, seeds.
+
+    ``model_kwargs`` are the model's own settings (e.g. ``{"num_interests": 4, "dim": 64}``); the item count,
+    ``max_length`` and the side-feature sizes are filled in by training.
+    """
+
+    model: str = "comirec-sa"
+    model_kwargs: dict[str, Any] = dataclasses.field(default_factory=dict)
+    side_features: bool = True          # genres + year bucket added to the item embedding
+    min_rating: float | None = None     # keep ratings ≥ this (None: every interaction)
+    kcore: int | None = None
+    protocol: str = "user-split"        # or "leave-one-out"
+    split_seed: int = 42
+    max_length: int = 50
+    batch_size: int = 128
+    epochs: int = 20
+    samples_per_epoch: int | None = None  # None: every training cut point once per epoch
+    lr: float = 1e-3
+    weight_decay: float = 0.0
+    negatives: int = 1280               # shared sampled negatives per batch (≈ 10 × batch size), if not full
+    full_softmax: bool = True           # softmax over the whole catalogue (cheap for ~10k items; off for big ones)
+    selection: str = "argmax"           # interest trained per target: "argmax" (ComiRec) or "label-aware" (MIND)
+    label_power: float = 2.0            # sharpness p of the label-aware attention softmax_k(p · v_k·e)
+    patience: int = 4                   # epochs without a better validation Recall@20 before stopping
+    seed: int = 42
+    threads: int = 1                    # torch CPU threads (fixed: the same command gives the same numbers)
+
+    def __post_init__(self) -> None:
+        if self.selection not in INTEREST_SELECTIONS:
+            raise ConfigError(f"unknown interest selection {self.selection!r}; choose one of "
+                              f"{', '.join(INTEREST_SELECTIONS)}")
+        if self.protocol not in ("user-split", "leave-one-out"):
+            raise ConfigError(f"unknown protocol {self.protocol!r}; choose user-split or leave-one-out")
+        for name in ("max_length", "batch_size", "epochs", "negatives", "patience", "threads"):
+            if getattr(self, name) < 1:
+                raise ConfigError(f"{name} must be at least 1, got {getattr(self, name)}")
+        if self.samples_per_epoch is not None and self.samples_per_epoch < 1:
+            raise ConfigError(f"samples_per_epoch must be positive, got {self.samples_per_epoch}")
+        if self.lr <= 0 or self.weight_decay < 0:
+            raise ConfigError(f"lr must be positive and weight_decay non-negative, got {self.lr}, {self.weight_decay}")
+        if self.label_power <= 0:
+            raise ConfigError(f"label_power must be positive, got {self.label_power}")
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, obj: dict[str, Any]) -> TrainConfig:
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(obj) - known)
+        if unknown:
+            raise ConfigError(f"unknown training setting(s) {unknown}; known: {sorted(known)}")
+        return cls(**obj)
