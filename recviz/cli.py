@@ -78,8 +78,10 @@ def train_cmd(
     threads: Annotated[int, typer.Option(help="Torch CPU threads (keep fixed to reproduce numbers).")] = _TRAIN.threads,
     set_: Annotated[list[str] | None, typer.Option("--set", help="Model setting KEY=VALUE (JSON value), e.g. --set dim=64.")] = None,
     quiet: Annotated[bool, typer.Option(help="No progress bar.")] = False,
+    write_map: Annotated[bool, typer.Option("--map/--no-map", help="With --out: also fit and store the interest map "
+                                            "(UMAP, seconds; the same as `recviz project`).")] = True,
 ) -> None:
-    """Train a model, print validation/test metrics, and write a checkpoint with --out."""
+    """Train a model, print validation/test metrics, and write a checkpoint (and its interest map) with --out."""
     import json
 
     from recviz.data import load_dataset
@@ -108,6 +110,11 @@ def train_cmd(
         typer.echo(f"{split}: {shown}")
     typer.echo(f"best epoch {result.best_epoch}, {result.seconds:.0f} s"
                + (f", checkpoint {result.checkpoint_path}" if result.checkpoint_path else ""))
+    if result.checkpoint_path is not None and write_map:
+        from recviz.explain.projection import project_checkpoint
+
+        item_map = project_checkpoint(result.checkpoint_path)
+        typer.echo(f"interest map of {len(item_map.item_ids)} items written to {result.checkpoint_path}")
 
 
 # --- evaluate ---------------------------------------------------------------------------------------------

@@ -49,7 +49,9 @@ class ComiRecDR(HistoryModel):
         B, L, _ = embedded.shape
         u_hat = torch.einsum("bld,kde->bkle", embedded, self.maps)  # [B, K or 1, L, d]
         u_hat = u_hat.expand(B, self.num_interests, L, self.dim)  # [B, K, L, d]
-        u_fixed = u_hat.detach()  # [B, K, L, d]  routing updates do not backpropagate (ComiRec)
+        # ComiRec's training trick: routing updates do not backpropagate. In eval mode gradients flow through
+        # every iteration (same values), so Integrated Gradients on the history embedding stays complete.
+        u_fixed = u_hat.detach() if self.training else u_hat  # [B, K, L, d]
         b = self.routing_init[:, :L].expand(B, -1, -1)  # [B, K, L]
         keep = mask[:, None, :].to(embedded.dtype)  # [B, 1, L]
         for it in range(self.iterations):

@@ -59,22 +59,16 @@ def test_every_method_gives_one_finite_value_per_target_and_item(checkpoints, hi
     assert np.isfinite(result.values).all()
 
 
-# comirec-dr detaches its routing updates from the gradient (ComiRec's training trick), so its gradients are
-# not those of the function it computes and IG's completeness gap is real; explain() says so in a notice.
-EXACT_GRADIENTS = [n for n in MODEL_NAMES if n != "comirec-dr"]
-
-
 @pytest.mark.parametrize("name", MODEL_NAMES)
 def test_integrated_gradients_completeness(checkpoints, history, name):
     """sum(attributions) = s(history) − s(baseline) + the reported delta; the delta is small wherever the
-    model's gradients are exact."""
+    model's gradients are exact (comirec-dr detaches its routing only while training)."""
     scorer, targets = _setup(checkpoints[name], history)
     result = METHODS["integrated_gradients"](scorer, targets, 50)
     gap = targets.scores - result.baseline_scores  # [T]
     sums = result.values.sum(1)  # [T]
     np.testing.assert_allclose(sums - gap, result.deltas, atol=1e-4)
-    if name in EXACT_GRADIENTS:
-        assert np.all(np.abs(result.deltas) <= 0.01 * np.maximum(1.0, np.abs(gap)))
+    assert np.all(np.abs(result.deltas) <= 0.01 * np.maximum(1.0, np.abs(gap)))
     if name != "popularity":
         assert np.abs(sums).max() > 0  # the history matters to every model but popularity
 

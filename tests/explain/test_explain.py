@@ -140,8 +140,7 @@ def test_every_model_explains(checkpoints, history, name):
         assert all(i.attention is None for i in exp.interests)
         assert any("attention attribution was skipped" in n for n in exp.notices)
         assert {a.method for a in exp.attributions} == {"integrated_gradients", "occlusion"}
-    if name == "comirec-dr":
-        assert any("Integrated Gradients is approximate" in n for n in exp.notices)
+    assert not any("Integrated Gradients is approximate" in n for n in exp.notices)
 
 
 def test_explicit_targets_and_diverse_fusion(checkpoints, history):

@@ -97,7 +97,7 @@ def test_recorded_command_reproduces_the_config(tmp_path):
     assert command.startswith(f"recviz train --data {SAMPLE} --model comirec-dr --out {tmp_path / 'ck'} ")
     assert " --no-side-features " in command and " --samples-per-epoch 64 " in command
     assert command.endswith(" --set dim=8 --set shared_map=true") and "--min-rating" not in command
-    result = CliRunner().invoke(cli.app, shlex.split(command)[1:] + ["--quiet"])
+    result = CliRunner().invoke(cli.app, shlex.split(command)[1:] + ["--quiet", "--no-map"])
     assert result.exit_code == 0, result.output
     recorded = load_checkpoint(tmp_path / "ck").config
     assert recorded["command"] == command
