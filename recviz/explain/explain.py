@@ -168,6 +168,7 @@ def explain(
     baseline = None if baseline_history is None else [int(i) for i in baseline_history]
     _check_known(vocab, history, baseline or [], list(settings.targets or []))
     notices: list[str] = []
+    edited_from = (baseline, history)  # untruncated: the edits are between the whole histories
     history, stamps = _truncate(history, stamps, model.max_length, "The history", notices)
     if baseline is not None:
         baseline, _ = _truncate(baseline, None, model.max_length, "The baseline history", notices)
@@ -191,7 +192,7 @@ def explain(
     else:
         _explain_history(exp, checkpoint, history, settings, item_map, clock)
     if baseline is not None:
-        _add_diff(exp, checkpoint, baseline, history, settings, item_map)
+        _add_diff(exp, checkpoint, baseline, edited_from, settings, item_map)
         clock.lap("diff")
     exp.timing = clock.done()
     return exp
@@ -275,9 +276,13 @@ def _targets(checkpoint, scorer: HistoryScorer, ranking: _Ranking, fused: list[F
     return scorer.targets(vectors, ids, vocab.encode(ids), [in_list[i] for i in ids])
 
 
-def _add_diff(exp: Explanation, checkpoint, baseline: list[int], history: list[int], settings: ExplainSettings,
-              item_map: ItemMap | None) -> None:
-    """Compare with the baseline history: edits, fused entries/exits and rank moves, interest shifts."""
+def _add_diff(exp: Explanation, checkpoint, baseline: list[int], edited_from: tuple[list[int], list[int]],
+              settings: ExplainSettings, item_map: ItemMap | None) -> None:
+    """Compare with the baseline history: edits, fused entries/exits and rank moves, interest shifts.
+
+    ``baseline`` is what the model reads (truncated); ``edited_from`` holds the whole baseline and edited
+    histories, so an old item that slides into the model's window after a removal is not reported as added.
+    """
     if baseline:
         old = _rank(checkpoint, checkpoint.vocab.encode(baseline), settings)
         old_fused, old_vectors = [i for i, _, _ in old.fused], old.vectors
@@ -285,4 +290,4 @@ def _add_diff(exp: Explanation, checkpoint, baseline: list[int], history: list[i
         old_fused, old_vectors = [f.item_id for f in _popularity(checkpoint, settings.top_n)], np.zeros((0, 0))
     vectors = np.asarray([i.vector for i in exp.interests]) if exp.interests else np.zeros((0, 0))
     old_xy = item_map.place(old_vectors) if item_map is not None and len(old_vectors) else None
-    exp.diff = history_diff(baseline, history, old_fused, [f.item_id for f in exp.fused], old_vectors, vectors, old_xy)
+    exp.diff = history_diff(*edited_from, old_fused, [f.item_id for f in exp.fused], old_vectors, vectors, old_xy)

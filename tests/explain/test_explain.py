@@ -156,3 +156,15 @@ def test_explicit_targets_and_diverse_fusion(checkpoints, history):
 def test_no_targets_means_no_attributions(checkpoints, history):
     exp = explain(checkpoints["comirec-sa"], history, ExplainSettings(num_targets=0))
     assert exp.attributions == [] and exp.faithfulness == [] and len(exp.fused) == 10
+
+
+def test_diff_of_an_over_long_history_reports_only_the_real_edits(checkpoints):
+    """Removing one recent item from a history longer than max_length slides an older item into the model's
+    window; the diff must still say that exactly one item was removed and none added."""
+    ckpt = checkpoints["comirec-sa"]
+    long_history = ckpt.vocab.raw_ids[: ckpt.model.max_length + 5]
+    edited = long_history[:-3] + long_history[-2:]
+    exp = explain(ckpt, edited, FAST, baseline_history=long_history)
+    assert exp.diff.removed == [long_history[-3]]
+    assert exp.diff.added == [] and exp.diff.moved == []
+    assert exp.history[0].item_id == edited[-ckpt.model.max_length]
