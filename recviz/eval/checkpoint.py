@@ -12,13 +12,12 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from recviz.data.readers import load_dataset
 from recviz.data.sequences import build_sequences
 from recviz.data.splits import PROTOCOLS, Split, make_split
 from recviz.data.types import Dataset
-from recviz.errors import CheckpointError, ConfigError, DataError
+from recviz.errors import ConfigError
 from recviz.eval.evaluate import EvalResult, evaluate
-from recviz.models.checkpoint import Checkpoint, load_checkpoint
+from recviz.models.checkpoint import Checkpoint, check_training_data, load_checkpoint, training_data
 
 SPLIT_PARTS: tuple[str, ...] = ("test", "valid")
 
@@ -59,42 +58,14 @@ class CheckpointEvaluation:
         return json.dumps(self.to_dict(), indent=2) + "\n"
 
 
-def resolve_data_path(checkpoint: Checkpoint, data: str | Path | None = None) -> Path:
-    """The data the checkpoint was trained on: ``data`` if given, else ``config["data"]["path"]`` read
-    from the working directory or, failing that, from the directory above the checkpoint's folder."""
-    if data is not None:
-        return Path(data)
-    recorded = (checkpoint.config.get("data") or {}).get("path")
-    if not recorded:
-        raise CheckpointError(f"{checkpoint.path}: config.json records no data path; pass --data DIR")
-    candidates = [Path(recorded), checkpoint.path.resolve().parent.parent / recorded]
-    for candidate in candidates:
-        if candidate.exists():
-            return candidate
-    raise DataError(
-        f"the training data {recorded!r} of {checkpoint.path} is not found (looked in "
-        f"{', '.join(str(c) for c in candidates)}); pass --data DIR"
-    )
-
-
 def rebuild_split(checkpoint: Checkpoint, protocol: str | None = None, data: str | Path | None = None,
                   dataset: Dataset | None = None) -> Split:
     """The checkpoint's split under ``protocol`` (default: the training protocol), from its recorded data.
 
     Raises :class:`DataError` when the data's fingerprint differs from the one training recorded.
     """
-    from recviz.train.loop import dataset_fingerprint  # train sits above eval and imports it
-
     info = checkpoint.config.get("data") or {}
-    if dataset is None:
-        dataset = load_dataset(resolve_data_path(checkpoint, data))
-    recorded = info.get("fingerprint")
-    found = dataset_fingerprint(dataset.interactions[["user_id", "item_id", "rating", "timestamp"]])
-    if recorded and recorded != found:
-        raise DataError(
-            f"the data at {dataset.source or dataset.name} differs from what {checkpoint.path} was trained on "
-            "(fingerprints differ); evaluate with the original data or retrain"
-        )
+    dataset = training_data(checkpoint, data) if dataset is None else check_training_data(checkpoint, dataset)
     protocol = protocol or info.get("protocol") or "user-split"
     if protocol not in PROTOCOLS:
         raise ConfigError(f"unknown protocol {protocol!r}; choose one of {', '.join(PROTOCOLS)}")

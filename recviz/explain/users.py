@@ -5,14 +5,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
 from recviz.config import ExplainSettings
-from recviz.data import Sequences, build_sequences, load_dataset, make_split
-from recviz.errors import CheckpointError, ConfigError, DataError, UnknownUserError
+from recviz.data import Sequences, build_sequences, make_split
+from recviz.errors import CheckpointError, ConfigError, UnknownUserError
 from recviz.explain.explain import DEFAULT_SETTINGS, explain
 from recviz.explain.projection import ItemMap, load_item_map
 from recviz.explain.types import Explanation
+from recviz.models.checkpoint import training_data
 
 _SEQUENCES: dict[tuple[str, str], Sequences] = {}
 
@@ -34,29 +34,12 @@ class UserHistory:
                 "vocabulary (it never saw them in training) and were left out.")
 
 
-def data_path(checkpoint) -> Path:
-    """The data the checkpoint was trained on: ``config["data"]["path"]`` as given to train (relative to the
-    directory train ran in), looked up there, then beside the checkpoint's ancestors."""
-    data = checkpoint.config.get("data") or {}
-    given = data.get("path")
-    if not given:
-        raise DataError(f"{checkpoint.path}/config.json records no data path; retrain the checkpoint")
-    candidates = [Path(given)] + [parent / given for parent in Path(checkpoint.path).resolve().parents]
-    for candidate in candidates:
-        if candidate.exists():
-            return candidate
-    raise DataError(
-        f"the data of checkpoint {checkpoint.path} ({given}) was not found from {Path.cwd()} or beside the "
-        "checkpoint; run recviz from the directory the model was trained in"
-    )
-
-
 def user_sequences(checkpoint) -> Sequences:
     """Every user's sequence, rebuilt with the checkpoint's ``min_rating`` and ``kcore`` (cached)."""
     key = (str(checkpoint.path), checkpoint.hash)
     if key not in _SEQUENCES:
         data = checkpoint.config.get("data") or {}
-        dataset = load_dataset(data_path(checkpoint))
+        dataset = training_data(checkpoint)
         _SEQUENCES[key] = build_sequences(dataset, data.get("min_rating"), data.get("kcore"))
     return _SEQUENCES[key]
 

@@ -18,7 +18,8 @@ from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 from torch import nn
 
-from recviz.data.types import Catalogue
+from recviz.data.fingerprint import dataset_fingerprint
+from recviz.data.types import Catalogue, Dataset
 from recviz.data.vocab import Vocab
 from recviz.errors import CheckpointError, ConfigError, DataError
 from recviz.models.registry import build_model
@@ -176,3 +177,41 @@ def _load_state(model: nn.Module, state: dict[str, torch.Tensor], path: Path, co
         raise CheckpointError(f"{path / MODEL_FILE} does not match the model in config.json ({'; '.join(parts)}); "
                               f"retrain it{_retrain_hint(path, config)}")
     model.load_state_dict(state, strict=True)
+
+
+def training_data_path(checkpoint: Checkpoint, data: str | Path | None = None) -> Path:
+    """The data the checkpoint was trained on: ``data`` if given, else ``config["data"]["path"]`` (as given to
+    train, relative to the directory it ran in) looked up from the working directory, then beside each of
+    the checkpoint's ancestor directories (so the repo's models open from anywhere)."""
+    if data is not None:
+        return Path(data)
+    recorded = (checkpoint.config.get("data") or {}).get("path")
+    if not recorded:
+        raise CheckpointError(f"{checkpoint.path}: config.json records no data path; pass the data directory")
+    candidates = [Path(recorded)] + [parent / recorded for parent in Path(checkpoint.path).resolve().parents]
+    for candidate in candidates:
+        if candidate.exists():
+            return candidate
+    raise DataError(
+        f"the training data {recorded!r} of {checkpoint.path} was not found from {Path.cwd()} or beside the "
+        "checkpoint; run recviz from the directory the model was trained in, or pass the data directory"
+    )
+
+
+def training_data(checkpoint: Checkpoint, data: str | Path | None = None) -> Dataset:
+    """The checkpoint's training data, loaded and checked with :func:`check_training_data`."""
+    from recviz.data import load_dataset
+
+    return check_training_data(checkpoint, load_dataset(training_data_path(checkpoint, data)))
+
+
+def check_training_data(checkpoint: Checkpoint, dataset: Dataset) -> Dataset:
+    """``dataset`` if it matches the fingerprint training recorded: a changed file raises
+    :class:`DataError` instead of silently evaluating or explaining other users' histories."""
+    recorded = (checkpoint.config.get("data") or {}).get("fingerprint")
+    if recorded and recorded != dataset_fingerprint(dataset.interactions):
+        raise DataError(
+            f"the data at {dataset.source or dataset.name} differs from what {checkpoint.path} was trained on "
+            "(fingerprints differ); use the original data or retrain the checkpoint"
+        )
+    return dataset

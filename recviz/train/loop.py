@@ -4,7 +4,6 @@ validation Recall@20 (full-catalogue, via recviz.eval.evaluate), then an optiona
 from __future__ import annotations
 
 import copy
-import hashlib
 import importlib.metadata
 import json
 import platform
@@ -14,12 +13,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 import torch
 from torch import nn
 from tqdm.auto import tqdm
 
 from recviz.config import TrainConfig
+from recviz.data.fingerprint import dataset_fingerprint
 from recviz.data.sequences import build_sequences
 from recviz.data.splits import Split, make_split
 from recviz.data.types import Dataset
@@ -200,8 +199,7 @@ def _relative(path: str) -> str:
 def _record(dataset: Dataset, config: TrainConfig, result: TrainResult, out_dir: Path) -> dict:
     """The config.json sections besides "model": data, split, training, metrics, command, versions."""
     data_path = _relative(dataset.source) if dataset.source else dataset.name
-    frame = dataset.interactions[["user_id", "item_id", "rating", "timestamp"]]
-    fingerprint = dataset_fingerprint(frame)
+    fingerprint = dataset_fingerprint(dataset.interactions)
     return {
         "data": {"path": data_path, "name": dataset.name, "fingerprint": fingerprint,
                  "min_rating": config.min_rating, "kcore": config.kcore, "protocol": config.protocol,
@@ -215,12 +213,6 @@ def _record(dataset: Dataset, config: TrainConfig, result: TrainResult, out_dir:
                      "safetensors": _version("safetensors"), "python": platform.python_version()},
         "seconds": round(result.seconds, 1),
     }
-
-
-def dataset_fingerprint(frame: pd.DataFrame) -> str:
-    """sha256 of the interaction table (columns user_id, item_id, rating, timestamp, in file order)."""
-    hashed = pd.util.hash_pandas_object(frame, index=False).to_numpy()
-    return hashlib.sha256(hashed.tobytes()).hexdigest()
 
 
 def _version(package: str) -> str | None:
