@@ -37,7 +37,8 @@ browser:
 	fi
 
 demo: $(STAMP)
-	$(VENV)/bin/streamlit run app.py --server.address 127.0.0.1 --server.port $(PORT)
+	# `streamlit run app.py`, with torch, captum and the default model loaded while the browser starts
+	$(PY) -m recviz.ui.launch --server.address 127.0.0.1 --server.port $(PORT)
 
 test: $(STAMP) browser
 	$(PY) -m pytest -q -n 2 --dist loadfile $(PYTEST_ARGS)

@@ -23,6 +23,7 @@ from pathlib import Path
 from playwright.sync_api import sync_playwright
 
 from recviz.models.checkpoint import list_checkpoints
+from recviz.ui.loaders import default_checkpoint
 from recviz.ui.server import running_app
 
 CHROMIUM = "/usr/bin/chromium"
@@ -81,13 +82,15 @@ def main() -> None:
     parser.add_argument("--starts", type=int, default=3, help="cold starts to time")
     parser.add_argument("--edits", type=int, default=5, help="edits to time")
     parser.add_argument("--user", type=int, default=None, help="user to open (default: the app's first user)")
+    parser.add_argument("--ckpt", default=None, help="checkpoint directory name to open (default: the app's)")
     args = parser.parse_args()
 
     models = os.environ.get("RECVIZ_MODELS_DIR") or "models"
     checkpoints = list_checkpoints(models)
     if not checkpoints:
         raise SystemExit(f"no checkpoint under {models}; train one first")
-    query = f"?user={args.user}" if args.user is not None else ""
+    params = {"ckpt": args.ckpt, "user": args.user}
+    query = "?" + "&".join(f"{k}={v}" for k, v in params.items() if v is not None)
     with tempfile.TemporaryDirectory() as tmp:
         env = {"RECVIZ_MODELS_DIR": str(Path(models).resolve()), "RECVIZ_SCENARIOS": f"{tmp}/s.sqlite"}
         with sync_playwright() as pw:
@@ -98,7 +101,8 @@ def main() -> None:
             finally:
                 browser.close()
     healthy, total = zip(*starts, strict=True)
-    print(f"checkpoint            {checkpoints[0].name} (map stored: {(checkpoints[0] / 'map.npz').exists()})")
+    name = args.ckpt or default_checkpoint([c.name for c in checkpoints])
+    print(f"checkpoint            {name} (map stored: {(Path(models) / name / 'map.npz').exists()})")
     print(f"user                  {args.user if args.user is not None else 'first'}")
     print(f"cpu cores             {os.cpu_count()}   load average {os.getloadavg()[0]:.2f}")
     print(f"server healthy        median {statistics.median(healthy):.2f} s over {len(healthy)} starts")

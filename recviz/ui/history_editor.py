@@ -113,8 +113,11 @@ def render(exp: Explanation | None, catalogue: Catalogue, vocab: Vocab, max_leng
     ``max_length``); ``changes``: a one-line summary of the edits against the real history;
     ``page_state``: :func:`edit_state` when the page was drawn.
 
-    A fragment: ticking rows or typing a search reruns only the editor; an edit reruns the whole page.
+    A fragment: ticking rows or typing a search reruns only the editor; an edit reruns the whole page at
+    once (the buttons' callbacks have already run), without drawing the editor for the old history first.
     """
+    if edit_state() != page_state:
+        st.rerun()
     st.subheader("History")
     window = min(history_length, max_length)
     note = f"{history_length:,} items, oldest first"
@@ -161,8 +164,6 @@ def render(exp: Explanation | None, catalogue: Catalogue, vocab: Vocab, max_leng
 
     _add_box(catalogue)
     _upload_box(vocab, max_length)
-    if edit_state() != page_state:  # an edit was made in this fragment run: recompute every panel
-        st.rerun()
 
 
 def _add_box(catalogue: Catalogue) -> None:

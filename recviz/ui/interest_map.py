@@ -24,4 +24,5 @@ def render(exp: Explanation, stored: StoredMap) -> None:
     moved = exp.diff is not None and exp.diff.baseline_map_xy is not None
     st.caption("Catalogue items coloured by primary genre; ringed: the history; large markers: the interests"
                + (" (hollow: before the edit)" if moved else "") + ". Scroll to zoom, double-click to reset.")
-    st.plotly_chart(interest_map_figure(exp, stored.item_map), key="interest_map", config=PLOT_CONFIG)
+    figure = interest_map_figure(exp, stored.item_map, catalogue=stored.catalogue or None)
+    st.plotly_chart(figure, key="interest_map", config=PLOT_CONFIG)

@@ -9,20 +9,24 @@ checkpoint is picked up without a restart. Nothing here fits UMAP: the map is re
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import plotly.graph_objects as go
 import streamlit as st
 
 from recviz.data import Dataset
 from recviz.errors import CheckpointError
 from recviz.explain.projection import MAP_NPZ, ItemMap, load_item_map
 from recviz.models.checkpoint import MODEL_FILE, Checkpoint, list_checkpoints, load_checkpoint
+from recviz.viz.figures import catalogue_traces
 
 MODELS_ENV = "RECVIZ_MODELS_DIR"
 DATA_ENV = "RECVIZ_DATA"
 DEFAULT_DATA = Path("sample_data") / "ml-latest-small"
 REPO_ROOT = Path(__file__).resolve().parents[2]
+DEFAULT_CHECKPOINT = "comirec-sa-ml-latest-small"  # the shipped model the app opens on, when present
 
 
 THREADS_ENV = "RECVIZ_TORCH_THREADS"
@@ -60,6 +64,11 @@ def checkpoint_paths() -> dict[str, Path]:
     return {path.name: path for path in list_checkpoints(models_dir())}
 
 
+def default_checkpoint(names: Sequence[str]) -> str:
+    """The checkpoint a view without one opens: the shipped ComiRec-SA when present, else the first."""
+    return DEFAULT_CHECKPOINT if DEFAULT_CHECKPOINT in names else names[0]
+
+
 def _stamp(path: Path) -> float:
     weights = path / MODEL_FILE
     target = weights if weights.exists() else path
@@ -78,10 +87,13 @@ def _checkpoint(path: str, stamp: float) -> Checkpoint:
 
 @dataclass(frozen=True)
 class StoredMap:
-    """The checkpoint's interest map, or why there is none (missing, unreadable, fitted on other weights)."""
+    """The checkpoint's interest map, or why there is none (missing, unreadable, fitted on other weights),
+    with the map's catalogue layer built once (``recviz.viz.figures.catalogue_traces``): every view of this
+    map reuses it, so an edit only builds the history and interest traces."""
 
     item_map: ItemMap | None
     problem: str | None = None
+    catalogue: tuple[go.Scattergl, ...] = ()
 
 
 def item_map(ckpt: Checkpoint) -> StoredMap:
@@ -93,7 +105,8 @@ def item_map(ckpt: Checkpoint) -> StoredMap:
 @st.cache_resource(show_spinner="Loading the interest map…", max_entries=8)
 def _item_map(path: str, weights_hash: str, stamp: float) -> StoredMap:
     try:
-        return StoredMap(load_item_map(path, expected_hash=weights_hash))
+        loaded = load_item_map(path, expected_hash=weights_hash)
+        return StoredMap(loaded, catalogue=catalogue_traces(loaded))
     except CheckpointError as exc:
         return StoredMap(None, str(exc))
 

@@ -1,4 +1,5 @@
-"""Start ``streamlit run app.py`` on 127.0.0.1 for the browser test and the latency benchmark.
+"""Start the dashboard (``recviz.ui.launch``, i.e. ``streamlit run app.py`` warmed) on 127.0.0.1 for the
+browser test and the latency benchmark.
 
 A context manager: a free port, headless, no usage statistics, the given environment; it waits for
 ``/_stcore/health`` and always terminates the server (and its children) on exit. No Streamlit import.
@@ -51,7 +52,7 @@ def running_app(env: Mapping[str, str] | None = None, log: Path | None = None,
     url = f"http://127.0.0.1:{port}"
     log = log or Path(os.environ.get("TMPDIR", "/tmp")) / f"recviz-app-{port}.log"
     command = [
-        sys.executable, "-m", "streamlit", "run", str(REPO_ROOT / "app.py"),
+        sys.executable, "-m", "recviz.ui.launch",  # `streamlit run app.py`, imports and model warmed at once
         "--server.address", "127.0.0.1", "--server.port", str(port), "--server.headless", "true",
         "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none",
     ]

@@ -13,7 +13,7 @@ import streamlit as st
 
 from recviz.config import ATTRIBUTION_METHODS, FUSION_MODES
 from recviz.explain.types import Explanation
-from recviz.ui import state
+from recviz.ui import loaders, state
 from recviz.viz.figures import item_title
 from recviz.viz.style import method_label
 
@@ -44,10 +44,11 @@ def _random_user(users: Sequence[int]) -> None:
 def checkpoint_picker(names: Sequence[str]) -> str:
     """The checkpoint selectbox; returns the chosen directory name."""
     requested = st.session_state.get(K["checkpoint"])
+    fallback = loaders.default_checkpoint(names)
     if requested is not None and requested not in names:
         st.error(f"The checkpoint {requested!r} from the link or scenario is not under the models directory; "
-                 f"showing {names[0]!r} instead.")
-    _keep_valid(K["checkpoint"], names, names[0])
+                 f"showing {fallback!r} instead.")
+    _keep_valid(K["checkpoint"], names, fallback)
     return st.sidebar.selectbox(
         "Checkpoint", names, key=K["checkpoint"], help="Every checkpoint directory under models/ "
         "(or $RECVIZ_MODELS_DIR)", on_change=lambda: st.session_state.__setitem__(K["target"], None),

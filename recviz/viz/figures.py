@@ -79,33 +79,46 @@ def _history_hover(exp: Explanation) -> list[str]:
 # ---------------------------------------------------------------------------------------------- the map
 
 
+def catalogue_traces(item_map: ItemMap) -> tuple[go.Scattergl, ...]:
+    """The map's catalogue layer: one WebGL trace per primary genre, most common first, titles on hover.
+
+    It depends on the map only, so the app builds it once per map and reuses it for every view. Compact by
+    design (it is sent to the browser on every redraw): float32 positions, and the genre written once in
+    the trace's hover template instead of once per item.
+    """
+    xy = np.asarray(item_map.xy, dtype=np.float32)  # [M, 2]
+    by_genre: dict[str, list[int]] = {}
+    for i, genre in enumerate(item_map.genres):
+        by_genre.setdefault(genre or "(no genres listed)", []).append(i)
+    traces = []
+    for genre in sorted(by_genre, key=lambda g: (-len(by_genre[g]), g)):
+        idx = np.asarray(by_genre[genre])
+        traces.append(go.Scattergl(
+            x=xy[idx, 0], y=xy[idx, 1], mode="markers", name=plot_text(genre),
+            legendgroup="genres", legendgrouptitle_text="Primary genre",
+            marker={"size": 4, "color": genre_color(genre), "opacity": 0.45},
+            # a numpy array of strings: plotly validates it in one step instead of string by string
+            hovertext=np.asarray([plot_text(item_map.titles[i]) for i in idx]),
+            hovertemplate=f"%{{hovertext}}<br>{plot_text(genre)}<extra></extra>",
+        ))
+    return tuple(traces)
+
+
 def interest_map_figure(
-    exp: Explanation, item_map: ItemMap, population: Population | np.ndarray | None = None
+    exp: Explanation, item_map: ItemMap, population: Population | np.ndarray | None = None,
+    catalogue: Sequence[go.Scattergl] | None = None,
 ) -> go.Figure:
     """The catalogue's UMAP map by primary genre, the history ringed, the interests as large markers.
     Every point trace is WebGL: plotly draws WebGL above SVG, so SVG markers would hide under the catalogue.
 
     ``population``: training users' interests on the map (a ``Population`` or [P, 2] positions), drawn as
-    faint dots.
+    faint dots. ``catalogue``: :func:`catalogue_traces` of ``item_map`` when the caller keeps them (the app
+    does, per map); built here otherwise.
     With a diff that carries ``baseline_map_xy`` each interest also shows where it was before the edit.
     """
     xy = np.asarray(item_map.xy, dtype=float)  # [M, 2]
     ids = np.asarray(item_map.item_ids, dtype=np.int64)  # [M]
-    fig = go.Figure()
-
-    by_genre: dict[str, list[int]] = {}
-    for i, genre in enumerate(item_map.genres):
-        by_genre.setdefault(genre or "(no genres listed)", []).append(i)
-    for genre in sorted(by_genre, key=lambda g: (-len(by_genre[g]), g)):
-        idx = np.asarray(by_genre[genre])
-        fig.add_trace(go.Scattergl(
-            x=xy[idx, 0], y=xy[idx, 1], mode="markers", name=plot_text(genre),
-            legendgroup="genres", legendgrouptitle_text="Primary genre",
-            marker={"size": 4, "color": genre_color(genre), "opacity": 0.45},
-            # a numpy array of strings: plotly validates it in one step instead of string by string
-            hovertext=np.asarray([f"{plot_text(item_map.titles[i])}<br>{plot_text(genre)}" for i in idx]),
-            hovertemplate="%{hovertext}<extra></extra>",
-        ))
+    fig = go.Figure(data=list(catalogue if catalogue is not None else catalogue_traces(item_map)))
 
     pop = np.asarray(getattr(population, "xy", population) if population is not None else np.zeros((0, 2)),
                      dtype=float).reshape(-1, 2)  # [P, 2]

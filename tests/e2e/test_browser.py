@@ -15,6 +15,7 @@ import pytest
 
 from recviz.explain.projection import MAP_NPZ
 from recviz.models.checkpoint import list_checkpoints
+from recviz.ui.loaders import default_checkpoint
 from recviz.ui.server import running_app
 
 pytestmark = pytest.mark.e2e
@@ -55,7 +56,9 @@ def test_pick_user_edit_history_download_report(tmp_path: Path) -> None:
     models = Path(os.environ.get("RECVIZ_MODELS_DIR") or REPO / "models")
     checkpoints = list_checkpoints(models)
     assert checkpoints, f"no checkpoint under {models}: the browser test runs on the shipped model"
-    shown = next((c for c in checkpoints if (c / MAP_NPZ).exists()), checkpoints[0])  # one with its map
+    by_name = {c.name: c for c in checkpoints}
+    default = by_name[default_checkpoint(list(by_name))]
+    shown = next((c for c in [default, *checkpoints] if (c / MAP_NPZ).exists()), default)  # one with its map
     artifacts = REPO / "test-artifacts"
     artifacts.mkdir(exist_ok=True)
     env = {"RECVIZ_MODELS_DIR": str(models), "RECVIZ_SCENARIOS": str(tmp_path / "scenarios.sqlite")}

@@ -33,8 +33,10 @@ def app_env(models_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
 @pytest.fixture(scope="session")
 def checkpoint(models_dir: Path):
     from recviz.models.checkpoint import load_checkpoint
+    from recviz.ui.loaders import default_checkpoint
 
-    return load_checkpoint(list_checkpoints(models_dir)[0])
+    paths = {p.name: p for p in list_checkpoints(models_dir)}
+    return load_checkpoint(paths[default_checkpoint(list(paths))])  # the one the app opens on
 
 
 @pytest.fixture(scope="session")

@@ -25,6 +25,7 @@ from recviz.explain.projection import load_item_map
 from recviz.explain.types import Explanation
 from recviz.explain.users import user_history
 from recviz.report import render_html, render_json, report_filename
+from recviz.ui.loaders import DEFAULT_CHECKPOINT
 
 
 def test_pick_user_then_remove_an_item_changes_the_fused_list(app_env, checkpoint, short_users) -> None:
@@ -181,6 +182,19 @@ def test_corrupt_and_missing_checkpoints_show_errors(app_env, checkpoint, tmp_pa
     assert_healthy(at)
     assert "no checkpoint under" in at.info[0].value
     assert [m.value for m in at.metric][:3] == ["671", "9,066", "100,004"]  # the data set is still shown
+
+
+def test_the_app_opens_on_the_shipped_comirec_sa_even_when_another_sorts_first(app_env, checkpoint, tmp_path: Path,
+                                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    root = tmp_path / "models"
+    shutil.copytree(checkpoint.path, root / DEFAULT_CHECKPOINT, ignore=shutil.ignore_patterns("map.*", "population.*"))
+    shutil.copytree(root / DEFAULT_CHECKPOINT, root / "a-sorts-first")
+    monkeypatch.setenv("RECVIZ_MODELS_DIR", str(root))
+    at = new_app()
+    assert_healthy(at)
+    assert at.selectbox(key="w_checkpoint").value == DEFAULT_CHECKPOINT and fused_titles(at)
+    shutil.rmtree(root / DEFAULT_CHECKPOINT)
+    assert new_app().selectbox(key="w_checkpoint").value == "a-sorts-first"  # else the first by name
 
 
 def test_choosing_the_recommendation_to_explain(app_env, short_users) -> None:

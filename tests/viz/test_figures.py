@@ -72,6 +72,19 @@ def test_map_draws_every_item_by_genre_the_history_and_the_interests(explanation
     assert [(a.ax, a.ay) for a in arrows] == [tuple(xy) for xy in explanation.diff.baseline_map_xy]
 
 
+def test_map_catalogue_layer_is_compact_and_reusable(explanation, item_map):
+    layer = figures.catalogue_traces(item_map)
+    for trace in layer:  # title per point, the genre once in the trace's template
+        genre = trace.name
+        assert trace.hovertemplate == f"%{{hovertext}}<br>{genre}<extra></extra>"
+        assert np.asarray(trace.x).dtype == np.float32
+    titles = {plot_text(t) for t in item_map.titles}
+    assert {str(h) for trace in layer for h in trace.hovertext} == titles
+    # the app passes the layer it keeps per map: the same figure as building it afresh
+    assert figures.interest_map_figure(explanation, item_map, catalogue=layer).to_json() == \
+        figures.interest_map_figure(explanation, item_map).to_json()
+
+
 def test_map_without_diff_has_no_before_markers_and_places_missing_positions(plain_explanation, item_map):
     for interest in plain_explanation.interests:
         interest.map_xy = None
