@@ -5,9 +5,15 @@ interest, ComiRec-DR, or one shared map, MIND). For 3 iterations the routing log
 coupling coefficients ``c = softmax_K(b)`` (zero on padding), the capsules are ``v_k = squash(Σ_l c_{k,l}
 û_{k,l})`` and ``b += û·v``. With per-interest maps ``b`` starts at 0 (ComiRec); a shared map needs a
 symmetry-breaking start, a fixed random buffer here (MIND samples one per call, which is not reproducible).
+
+Squashed capsules have norm < 1 while item embeddings grow to norm ≈ 4-5, so raw dot products cannot get
+sharp enough to rank ~10k items (training loss stalls). A learned scalar score scale ``exp(log_scale)``
+multiplies the capsules (a temperature on the interest vectors); it leaves each interest's ranking unchanged.
 """
 
 from __future__ import annotations
+
+import math
 
 import torch
 from torch import Tensor, nn
@@ -43,6 +49,7 @@ class ComiRecDR(HistoryModel):
         self.maps = nn.Parameter(torch.randn(maps, dim, dim) * dim ** -0.5)  # [K or 1, d, d]
         init = torch.randn(num_interests, max_length, generator=torch.Generator().manual_seed(0))
         self.register_buffer("routing_init", init if shared_map else torch.zeros(num_interests, max_length))
+        self.log_scale = nn.Parameter(torch.tensor(math.log(math.sqrt(dim))))  # score scale, starts at √d
 
     def _route(self, embedded: Tensor, mask: Tensor) -> tuple[Tensor, Tensor]:
         """Interests [B, K, d] and the final coupling coefficients [B, K, L] (softmax over K, 0 on padding)."""
@@ -64,7 +71,7 @@ class ComiRecDR(HistoryModel):
         return v, c
 
     def interests_from_embedded(self, embedded: Tensor, items: Tensor, mask: Tensor) -> Tensor:
-        return self._route(embedded, mask)[0]  # [B, K, d]
+        return self._route(embedded, mask)[0] * self.log_scale.exp()  # [B, K, d]
 
     def attention(self, items: Tensor, mask: Tensor) -> Tensor:
         _, c = self._route(self.embed_history(items), mask)  # [B, K, L]
