@@ -172,10 +172,28 @@ def interest_map_figure(
             marker={"size": 14, "symbol": "diamond-open", "color": MUTED_COLOR, "line": {"width": 2}},
         ))
 
-    fig.update_xaxes(visible=False)
-    fig.update_yaxes(visible=False, scaleanchor="x", scaleratio=1)
+    history_xy = xy[[row[e.item_id] for e in on_map]] if on_map else np.zeros((0, 2))  # [L', 2]
+    x_range, y_range = focus_ranges(xy, np.vstack([now, history_xy]))
+    fig.update_xaxes(visible=False, range=x_range)
+    fig.update_yaxes(visible=False, range=y_range, scaleanchor="x", scaleratio=1)
     fig.update_layout(height=640, legend={"itemsizing": "constant", "groupclick": "toggleitem"})
     return style_figure(fig, f"Interest map: {len(ids):,} items by primary genre, the history ringed")
+
+
+def focus_ranges(catalogue_xy: np.ndarray, must_show: np.ndarray, pad: float = 0.15
+                 ) -> tuple[list[float], list[float]]:
+    """Initial x and y ranges of the map: the central 90 % of the catalogue per axis (UMAP leaves small
+    far islands of rarely seen items, a few % of the catalogue, that would otherwise squeeze the map into a
+    corner) widened to show every point of ``must_show`` [P, 2] (the
+    interests and the history). The outliers stay a zoom-out (double-click) away."""
+    pts = np.asarray(catalogue_xy, dtype=float).reshape(-1, 2)  # [M, 2]
+    lo, hi = np.percentile(pts, 5, axis=0), np.percentile(pts, 95, axis=0)  # [2], [2]
+    extra = np.asarray(must_show, dtype=float).reshape(-1, 2)  # [P, 2]
+    if len(extra):
+        lo, hi = np.minimum(lo, extra.min(0)), np.maximum(hi, extra.max(0))
+    margin = (hi - lo) * pad  # [2]
+    lo, hi = lo - margin, hi + margin
+    return [float(lo[0]), float(hi[0])], [float(lo[1]), float(hi[1])]
 
 
 def interest_positions(exp: Explanation, item_map: ItemMap) -> np.ndarray:

@@ -184,3 +184,15 @@ def test_weight_bars_use_each_interests_colour(explanation):
 def test_figures_are_deterministic(explanation, item_map):
     first = [f.to_json() for f in all_figures(explanation, item_map)]
     assert [f.to_json() for f in all_figures(explanation, item_map)] == first
+
+
+def test_map_focus_ignores_far_outliers_but_shows_interests_and_history():
+    from recviz.viz.figures import focus_ranges
+
+    rng = np.random.default_rng(0)
+    bulk = rng.normal(size=(1000, 2))  # [M, 2] around the origin
+    outliers = np.array([[80.0, 0.0], [0.0, -90.0]])
+    x_range, y_range = focus_ranges(np.vstack([bulk, outliers]), np.array([[6.0, 7.0]]))
+    assert x_range[1] < 80 and y_range[0] > -90  # the two outliers are off the initial view
+    assert x_range[1] > 6.0 and y_range[1] > 7.0  # the interest far from the bulk is on it
+    assert x_range[0] < np.percentile(bulk[:, 0], 5) and y_range[0] < np.percentile(bulk[:, 1], 5)
