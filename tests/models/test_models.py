@@ -155,6 +155,22 @@ def test_dr_attention_renormalises_the_coupling(world):
     assert torch.allclose(att * coupling.sum(-1, keepdim=True), coupling, atol=1e-6)
 
 
+def test_dr_interests_are_squashed_capsules_times_the_learned_scale(world):
+    """DR's interests are its squashed capsules (norm < 1) times exp(log_scale), which starts at √d: so
+    their norms stay below the scale, and doubling the scale doubles every interest."""
+    *_, items, mask, _ = world
+    model = make("comirec-dr", world).eval()
+    assert math.isclose(model.log_scale.detach().exp().item(), math.sqrt(model.dim), rel_tol=1e-6)
+    with torch.no_grad():
+        capsules, _ = model._route(model.embed_history(items), mask)  # [B, K, d]
+        interests = model.interests(items, mask)  # [B, K, d]
+    assert float(capsules.norm(dim=-1).max()) < 1.0
+    assert torch.allclose(interests, capsules * math.sqrt(model.dim), atol=1e-5)
+    with torch.no_grad():
+        model.log_scale += math.log(2.0)
+    assert torch.allclose(model.interests(items, mask), 2 * interests, atol=1e-5)
+
+
 def test_sasrec_attention_is_last_real_position():
     """The attention row is read at the last real position: a 1-item history attends fully to its item, and
     a 2-item history spreads over its two items and gives padding nothing."""
