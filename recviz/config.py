@@ -8,6 +8,15 @@ from typing import Any
 
 from recviz.errors import ConfigError
 
+
+def _check_known_fields(cls: type, obj: dict[str, Any], what: str) -> None:
+    """Raise :class:`ConfigError` naming every key of ``obj`` that is not a field of the dataclass ``cls``."""
+    known = {f.name for f in dataclasses.fields(cls)}
+    unknown = sorted(set(obj) - known)
+    if unknown:
+        raise ConfigError(f"unknown {what} setting(s) {unknown}; known: {sorted(known)}")
+
+
 FUSION_MODES: tuple[str, ...] = ("weighted", "max", "diverse")
 ATTRIBUTION_METHODS: tuple[str, ...] = ("integrated_gradients", "occlusion", "attention")
 
@@ -53,10 +62,7 @@ class ExplainSettings:
 
     @classmethod
     def from_dict(cls, obj: dict[str, Any]) -> ExplainSettings:
-        known = {f.name for f in dataclasses.fields(cls)}
-        unknown = sorted(set(obj) - known)
-        if unknown:
-            raise ConfigError(f"unknown explain setting(s) {unknown}; known: {sorted(known)}")
+        _check_known_fields(cls, obj, "explain")
         values = dict(obj)
         if "methods" in values:
             values["methods"] = tuple(values["methods"])
@@ -118,8 +124,5 @@ class TrainConfig:
 
     @classmethod
     def from_dict(cls, obj: dict[str, Any]) -> TrainConfig:
-        known = {f.name for f in dataclasses.fields(cls)}
-        unknown = sorted(set(obj) - known)
-        if unknown:
-            raise ConfigError(f"unknown training setting(s) {unknown}; known: {sorted(known)}")
+        _check_known_fields(cls, obj, "training")
         return cls(**obj)
