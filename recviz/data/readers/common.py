@@ -310,3 +310,33 @@ def make_dataset(
 ) -> Dataset:
     return Dataset(name=name, interactions=frame, catalogue=catalogue, source=str(source), format=fmt,
                    notes=list(notes or []))
+
+
+@dataclass(frozen=True)
+class RatingColumns:
+    """Where an explicit ratings table keeps user, item, rating and timestamp, and how messages name them:
+    ``labels`` (user, item) in "not a number" messages, ``file_names`` (user, item, timestamp) as the file
+    itself calls them, in duplicate-row and unknown-item messages."""
+
+    user: str
+    item: str
+    rating: str
+    timestamp: str
+    labels: tuple[str, str]
+    file_names: tuple[str, str, str]
+
+
+def ratings_dataset(name: str, directory: Path, fmt: str, table: Table, catalogue: Catalogue, item_file: Path,
+                    columns: RatingColumns) -> Dataset:
+    """The Dataset of a ratings table with user, item, rating and timestamp columns and an item file:
+    numeric checks, duplicate rows, unknown items (the MovieLens readers share it)."""
+    frame = interactions_frame(
+        table,
+        numeric(table, columns.user, columns.labels[0], integer=True),
+        numeric(table, columns.item, columns.labels[1], integer=True),
+        numeric(table, columns.rating, "rating", integer=False),
+        timestamps(table, columns.timestamp),
+        columns.file_names,
+    )
+    check_known_items(table, frame, catalogue, item_file, columns.file_names[1])
+    return make_dataset(name, frame, catalogue, directory, fmt)

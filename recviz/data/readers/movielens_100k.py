@@ -23,6 +23,9 @@ ITEM_COLUMNS = ("item_id", "title", "release_date", "video_release_date", "imdb_
 DATA_COLUMNS = ("user_id", "item_id", "rating", "timestamp")
 DATA_DTYPES = {"user_id": "int64", "item_id": "int64", "rating": "float64", "timestamp": "float64"}
 
+COLUMNS = common.RatingColumns("user_id", "item_id", "rating", "timestamp", ("user id", "item id"),
+                               ("user id", "item id", "timestamp"))
+
 
 def read(directory: Path, name: str) -> Dataset:
     data_path, item_path = (directory / f for f in FILES)
@@ -30,16 +33,7 @@ def read(directory: Path, name: str) -> Dataset:
     common.check_file(data_path, "ratings (user id, item id, rating, timestamp; tab-separated)")
     common.check_fields(data_path, common.first_line(data_path, ENCODING), "\t", expected=4)
     table = common.read_table(data_path, "\t", encoding=ENCODING, names=DATA_COLUMNS, dtype=DATA_DTYPES)
-    frame = common.interactions_frame(
-        table,
-        common.numeric(table, "user_id", "user id", integer=True),
-        common.numeric(table, "item_id", "item id", integer=True),
-        common.numeric(table, "rating", "rating", integer=False),
-        common.timestamps(table, "timestamp"),
-        ("user id", "item id", "timestamp"),
-    )
-    common.check_known_items(table, frame, catalogue, item_path, "item id")
-    return common.make_dataset(name, frame, catalogue, directory, FORMAT)
+    return common.ratings_dataset(name, directory, FORMAT, table, catalogue, item_path, COLUMNS)
 
 
 def read_items(path: Path) -> Catalogue:

@@ -18,6 +18,9 @@ ENCODING = "latin-1"
 RATING_FIELDS = ("user_id", "_a", "item_id", "_b", "rating", "_c", "timestamp")
 RATING_DTYPES = {"user_id": "int64", "item_id": "int64", "rating": "float64", "timestamp": "float64"}
 
+COLUMNS = common.RatingColumns("user_id", "item_id", "rating", "timestamp", ("user id", "movie id"),
+                               ("UserID", "MovieID", "Timestamp"))
+
 
 def read(directory: Path, name: str) -> Dataset:
     ratings_path, movies_path = (directory / f for f in FILES)
@@ -25,16 +28,7 @@ def read(directory: Path, name: str) -> Dataset:
     common.check_file(ratings_path, "ratings (UserID::MovieID::Rating::Timestamp)")
     common.check_fields(ratings_path, common.first_line(ratings_path, ENCODING), "::", expected=4)
     table = common.read_table(ratings_path, ":", encoding=ENCODING, names=RATING_FIELDS, dtype=RATING_DTYPES)
-    frame = common.interactions_frame(
-        table,
-        common.numeric(table, "user_id", "user id", integer=True),
-        common.numeric(table, "item_id", "movie id", integer=True),
-        common.numeric(table, "rating", "rating", integer=False),
-        common.timestamps(table, "timestamp"),
-        ("UserID", "MovieID", "Timestamp"),
-    )
-    common.check_known_items(table, frame, catalogue, movies_path, "MovieID")
-    return common.make_dataset(name, frame, catalogue, directory, FORMAT)
+    return common.ratings_dataset(name, directory, FORMAT, table, catalogue, movies_path, COLUMNS)
 
 
 def read_movies(path: Path) -> Catalogue:

@@ -15,21 +15,15 @@ FORMAT = "movielens-csv"
 FILES = ("ratings.csv", "movies.csv")
 RATING_DTYPES = {"userId": "int64", "movieId": "int64", "rating": "float64", "timestamp": "float64"}
 
+COLUMNS = common.RatingColumns("userId", "movieId", "rating", "timestamp", ("user id", "movie id"),
+                               ("userId", "movieId", "timestamp"))
+
 
 def read(directory: Path, name: str) -> Dataset:
     ratings_path, movies_path = (directory / f for f in FILES)
     catalogue = read_movies(movies_path)
     table = read_ratings(ratings_path)
-    frame = common.interactions_frame(
-        table,
-        common.numeric(table, "userId", "user id", integer=True),
-        common.numeric(table, "movieId", "movie id", integer=True),
-        common.numeric(table, "rating", "rating", integer=False),
-        common.timestamps(table, "timestamp"),
-        ("userId", "movieId", "timestamp"),
-    )
-    common.check_known_items(table, frame, catalogue, movies_path, "movieId")
-    return common.make_dataset(name, frame, catalogue, directory, FORMAT)
+    return common.ratings_dataset(name, directory, FORMAT, table, catalogue, movies_path, COLUMNS)
 
 
 def read_ratings(path: Path) -> common.Table:
