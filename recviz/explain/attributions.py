@@ -68,7 +68,11 @@ def integrated_gradients(scorer: HistoryScorer, targets: Targets, steps: int = 5
 
 def occlusion(scorer: HistoryScorer, targets: Targets, steps: int = 0) -> MethodResult:
     """Leave-one-out: s_j(t) on the full history minus s_j(t) with item i removed and the history re-packed.
-    One batch of L histories serves every target."""
+    One batch of L histories serves every target.
+
+    Removing the only item of a one-item history leaves the empty history; its score is the model's score
+    for an all-padding input (one padding position, mask false; see ``HistoryScorer.pack_kept``), so the
+    value is "s_j(t) − the score the model gives with no items at all". For popularity it is 0."""
     L = scorer.length
     keep = ~np.eye(L, dtype=bool)  # [L, L] row i drops position i
     vectors = scorer.interests_kept(keep)  # [L, K, d]

@@ -64,10 +64,17 @@ class HistoryScorer:
 
     def pack_kept(self, keep: np.ndarray) -> tuple[Tensor, Tensor]:
         """``pad_histories(self.subsets(keep))`` without the Python loop (thousands of rows per explanation):
-        kept items moved left in order, padding after. Every row must keep at least one item."""
+        kept items moved left in order, padding after.
+
+        A row that keeps nothing (occluding the only item of a one-item history) is the empty history, which
+        ``pad_histories`` refuses: it becomes one padding position with a false mask, the model's input for
+        "no items" (every model's interests then come from masked-out padding alone, e.g. zero vectors for
+        comirec-sa/-dr, the MLP's bias for youtube-dnn, the final LayerNorm of a zero state for sasrec). The
+        batch is always at least one position wide: a zero-width batch is outside the model contract (sasrec
+        indexes its last real position and failed on it with IndexError)."""
         order = np.argsort(~keep, axis=1, kind="stable")  # [B, L] kept positions first, in history order
         kept = np.take_along_axis(keep, order, axis=1)  # [B, L]
-        width = int(kept.sum(1).max())
+        width = max(1, int(kept.sum(1).max()))
         items = np.where(kept, self.history[order], 0)[:, :width]  # [B, L']
         return torch.from_numpy(np.ascontiguousarray(items)), torch.from_numpy(np.ascontiguousarray(kept[:, :width]))
 
