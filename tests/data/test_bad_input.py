@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -190,3 +192,94 @@ def test_unknown_directory_lists_what_it_found(write) -> None:
 
 def test_missing_path(tmp_path: Path) -> None:
     fails(tmp_path / "nope", "nope", "no such file")
+
+
+# --- absurd numbers and unknown RecBole types -----------------------------------------------------------------
+
+HUGE = "9" * 5_000_000  # five million digits: Python's int() refuses it, float64 reads it as inf
+
+
+def fails_fast(path: Path, *fragments: str, mapping: ColumnMapping | None = None) -> str:
+    """Like :func:`fails`, and the error comes at once (no hang on a five-million-digit field)."""
+    start = time.perf_counter()
+    message = fails(path, *fragments, mapping=mapping)
+    assert time.perf_counter() - start < 20, "an absurd field must be refused quickly"
+    assert len(message) < 1000, "the message shows the start of the field, not all of it"
+    return message
+
+
+@pytest.mark.parametrize(
+    ("ratings", "expected"),
+    [
+        (HEADER + f"1,10,4,100\n1,20,4,{HUGE}\n", ("ratings.csv line 3", "timestamp", "too large",
+                                                   "5000000 characters")),
+        (HEADER + f"1,10,4,100\n1,20,4,-{'9' * 400}\n", ("ratings.csv line 3", "timestamp", "too large")),
+        (HEADER + f"1,10,4,100\n1,20,4,{'9' * 25}\n", ("ratings.csv line 3", "timestamp", "too large")),
+        (HEADER + f"1,10,4,100\n{HUGE},20,4,100\n", ("ratings.csv line 3", "userId", "too large")),
+        (HEADER + f"1,10,4,100\n{'9' * 25},20,4,100\n", ("ratings.csv line 3", "userId", "too large")),
+        (HEADER + f"1,10,4,100\n1,{HUGE},4,100\n", ("ratings.csv line 3", "movieId", "too large")),
+        (HEADER + f"1,10,4,100\n1,20,{HUGE},100\n", ("ratings.csv line 3", "rating", "too large")),
+        (HEADER + "1,10,4,100\n1,20,inf,100\n", ("ratings.csv line 3", "rating", "'inf'", "not a finite number")),
+    ],
+    ids=["timestamp-5M-digits", "timestamp-400-digits", "timestamp-25-digits", "user-5M-digits",
+         "user-25-digits", "movie-5M-digits", "rating-5M-digits", "rating-inf"],
+)
+def test_absurd_numbers_in_movielens_ratings(write, ratings: str, expected: tuple[str, ...]) -> None:
+    write("movies.csv", MOVIES)
+    fails_fast(write("ratings.csv", ratings), *expected)
+
+
+def test_absurd_numbers_in_item_files(write) -> None:
+    write("ratings.csv", HEADER + "1,10,4,100\n")
+    folder = write("movies.csv", f"movieId,title,genres\n10,Heat,Action\n{HUGE},Jumanji,Children\n")
+    fails_fast(folder, "movies.csv line 3", "movieId", "too large")
+    write("movies.csv", f"movieId,title,genres,year\n10,Heat,Action,1995\n20,Jumanji,Children,{HUGE}\n")
+    fails_fast(folder, "movies.csv line 3", "year", "not a year")
+    write("movies.csv", "movieId,title,genres,year\n10,Heat,Action,1995\n20,Jumanji,Children,1e400\n")
+    fails_fast(folder, "movies.csv line 3", "year", "'1e400'")
+
+
+def test_absurd_numbers_in_other_formats(write, tmp_path: Path) -> None:
+    write("movies.dat", "10::A (1995)::Drama\n", "latin-1", directory="ml1m")
+    ml1m = write("ratings.dat", f"1::10::4::5\n1::10::4::{HUGE}\n", "latin-1", directory="ml1m")
+    fails_fast(ml1m, "ratings.dat line 2", "timestamp", "too large")
+    write("u.item", U_ITEM, "latin-1", directory="ml100k")
+    ml100k = write("u.data", f"1\t10\t4\t5\n{HUGE}\t10\t4\t6\n", "latin-1", directory="ml100k")
+    fails_fast(ml100k, "u.data line 2", "user id", "too large")
+    rb = write("a.inter", f"user_id:token\titem_id:token\ttimestamp:float\n1\t2\t{HUGE}\n", directory="rb")
+    fails_fast(rb, "a.inter line 2", "timestamp:float", "too large")
+    log = write("log.csv", f"u,i,t\n1,2,10\n1,3,{HUGE}\n", directory="gen") / "log.csv"
+    fails_fast(log, "log.csv line 3", "t", "too large", mapping=ColumnMapping(user="u", item="i", timestamp="t"))
+
+
+def test_large_but_valid_numbers_still_load(write) -> None:
+    """The bounds refuse absurd fields only: 19-digit int64 ids and millisecond timestamps load unchanged."""
+    big_id = 2**62 + 1  # exact in the typed int64 read
+    write("movies.csv", f"movieId,title,genres\n10,Heat,Action\n{big_id},Jumanji,Children\n")
+    folder = write("ratings.csv", HEADER + f"1,10,4,1700000000000\n1,{big_id},4.5,1700000000001\n")
+    frame = load_dataset(folder).interactions
+    assert frame["item_id"].tolist() == [10, big_id]
+    assert frame["timestamp"].tolist() == [1_700_000_000_000, 1_700_000_000_001]
+
+
+@pytest.mark.parametrize(
+    ("file", "header", "column"),
+    [
+        ("a.inter", "user_id:token\titem_id:token\ttimestamp:bogus\n1\t2\t5\n", "timestamp:bogus"),
+        ("a.inter", "user_id:token\titem_id:\n1\t2\n", "item_id:"),
+        ("a.item", "item_id:token\tmovie_title:string\n2\tHeat\n", "movie_title:string"),
+    ],
+    ids=["inter-bogus", "inter-empty-type", "item-string"],
+)
+def test_recbole_unknown_type(write, file: str, header: str, column: str) -> None:
+    write("a.inter", "user_id:token\titem_id:token\n1\t2\n")
+    write("a.item", "item_id:token\tmovie_title:token_seq\n2\tHeat\n")
+    fails(write(file, header), f"{file} line 1", column, "token, token_seq, float, float_seq")
+
+
+def test_absurd_numbers_in_parquet(tmp_path: Path) -> None:
+    path = tmp_path / "log.parquet"
+    pd.DataFrame({"u": np.array([1, 2**64 - 1], dtype=np.uint64), "i": [1, 2]}).to_parquet(path)
+    fails_fast(path, "log.parquet line 2", "u", "too large", mapping=ColumnMapping(user="u", item="i"))
+    pd.DataFrame({"u": [1, 2], "i": [1, 2], "t": [10.0, np.inf]}).to_parquet(path)
+    fails_fast(path, "log.parquet line 2", "t", "'inf'", mapping=ColumnMapping(user="u", item="i", timestamp="t"))

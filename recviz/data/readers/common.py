@@ -21,6 +21,11 @@ NO_GENRES = "(no genres listed)"
 ROW_ORDER_NOTE = "no timestamp column: the file's row order is used as time"
 _YEAR_SUFFIX = re.compile(r"\s*\((\d{4})(?:\s*[-–]\s*(?:\d{4})?)?\)\s*$")
 _SEPARATORS = {",": "comma", ";": "semicolon", "\t": "tab", "|": "'|'", "::": "'::'"}
+# a field written as a number (sign, digits, point, exponent), however long; possessive, so linear time
+_NUMBER = re.compile(r"\s*+[+-]?+(?:\d++(?:\.\d*+)?+|\.\d++)(?:[eE][+-]?+\d++)?+\s*+")
+MAX_EXACT = 2**53  # the largest magnitude float64 holds exactly: the bound on ids and timestamps
+MAX_YEAR = 9999
+_INT64_MAX = int(np.iinfo(np.int64).max)
 
 
 @dataclass(frozen=True)
@@ -145,6 +150,8 @@ def read_table(
                 raise
             except (ValueError, TypeError, OverflowError):
                 frame = None  # a value the typed read cannot take: re-read as text to name its line
+            if frame is not None and _has_infinite(frame, dtype):
+                frame = None  # a number too large for float64 reads as inf: re-read as text to show it
         if frame is None:
             frame = pd.read_csv(path, dtype=str, **kwargs)
     except UnicodeDecodeError:
@@ -163,30 +170,58 @@ def read_table(
     return Table(path, frame, lines)
 
 
-def numeric(table: Table, column: str, label: str, *, integer: bool) -> np.ndarray:
-    """A column as int64 (``integer``) or float64; a missing or non-numeric value names its line."""
+def _has_infinite(frame: pd.DataFrame, dtype: dict[str, str]) -> bool:
+    """Whether a float column of a typed read holds ±inf (a literal "inf" or a number beyond float64)."""
+    floats = [c for c, t in dtype.items() if t.startswith("float") and c in frame]
+    return any(np.isinf(frame[c].to_numpy(np.float64)).any() for c in floats)
+
+
+def numeric(table: Table, column: str, label: str, *, integer: bool, limit: float | None = None) -> np.ndarray:
+    """A column as int64 (``integer``) or float64; a missing, non-numeric, non-finite or too large value
+    names its file, line and column. Integers (and values with a ``limit``) must lie within ±``limit``
+    (default ±2**53, what float64 holds exactly), so an absurdly long number is an error, never a wrapped
+    int64 or an inf."""
     values = table.frame[column]
-    name = column if label == column else f"{label} ({column})"
-    if values.dtype.kind in "iu":
+    if values.dtype.kind == "i" or (values.dtype.kind == "u" and (values.empty or values.max() <= _INT64_MAX)):
         return values.to_numpy(np.int64) if integer else values.to_numpy(np.float64)
     if values.dtype.kind == "M":
         return values.to_numpy("datetime64[s]").astype(np.int64)
-    parsed = pd.to_numeric(values, errors="coerce").to_numpy(np.float64)
-    bad = np.isnan(parsed)
+    converted = pd.to_numeric(values, errors="coerce")  # int64 when every field is a whole int64
+    if integer and converted.dtype.kind == "i":
+        return converted.to_numpy(np.int64)
+    parsed = converted.to_numpy(np.float64)  # [R] NaN where not a number
+    bound = MAX_EXACT if integer and limit is None else limit
+    bad = ~np.isfinite(parsed)
+    if bound is not None:
+        bad |= np.abs(np.where(bad, 0.0, parsed)) > bound
     if integer:
-        bad |= ~np.isfinite(parsed) | (np.isfinite(parsed) & (parsed != np.floor(parsed)))
+        bad |= np.isfinite(parsed) & (parsed != np.floor(parsed))
     if bad.any():
         row = int(np.flatnonzero(bad)[0])
-        raw = values.iloc[row]
-        if raw is None or (isinstance(raw, float) and np.isnan(raw)):
-            problem = f"{name} is missing"
-        else:
-            kind = "a whole number" if integer else "a number"
-            problem = f"{name} {str(raw)[:40]!r} is not {kind}"
+        name = column if label == column else f"{label} ({column})"
+        problem = _problem(values.iloc[row], parsed[row], name, integer, bound)
         more = int(bad.sum()) - 1
         tail = f" ({more} more such line(s))" if more else ""
         raise DataError(f"{table.where(row)}: {problem}{tail}; fix or remove the line(s)")
     return parsed.astype(np.int64) if integer else parsed
+
+
+def _problem(raw: object, parsed: float, name: str, integer: bool, bound: float | None) -> str:
+    """What is wrong with one field: missing, not a number, too large or not whole (for the message)."""
+    if raw is None or (isinstance(raw, float) and np.isnan(raw)):
+        return f"{name} is missing"
+    text = str(raw)
+    shown = repr(text[:40]) + (f"… ({len(text)} characters)" if len(text) > 40 else "")
+    written_as_number = _NUMBER.fullmatch(text) is not None
+    beyond = np.isfinite(parsed) and bound is not None and abs(parsed) > bound
+    if beyond or (not np.isfinite(parsed) and written_as_number):
+        limit = f"it must lie within ±{int(bound)}" if bound is not None else "beyond what a number can hold"
+        return f"{name} {shown} is too large in magnitude ({limit})"
+    if np.isinf(parsed):
+        return f"{name} {shown} is not a finite number"
+    if np.isfinite(parsed):
+        return f"{name} {shown} is not a whole number"
+    return f"{name} {shown} is not {'a whole number' if integer else 'a number'}"
 
 
 def timestamps(table: Table, column: str) -> np.ndarray:
@@ -194,7 +229,7 @@ def timestamps(table: Table, column: str) -> np.ndarray:
     values = table.frame[column]
     if values.dtype.kind in "iuM":
         return numeric(table, column, "timestamp", integer=True)
-    return np.floor(numeric(table, column, "timestamp", integer=False)).astype(np.int64)
+    return np.floor(numeric(table, column, "timestamp", integer=False, limit=MAX_EXACT)).astype(np.int64)
 
 
 def interactions_frame(
@@ -276,8 +311,11 @@ def build_catalogue(
     years: pd.Series | np.ndarray | None,
     genres: list[tuple[str, ...]] | None,
     id_column: str,
+    year_column: str = "year",
 ) -> Catalogue:
-    """Items in file order with fallback titles; a repeated id is an error naming both lines."""
+    """Items in file order with fallback titles; a repeated id is an error naming both lines, a year
+    written as an absurd number (beyond ±9999) one naming its line and ``year_column``. A year that is not
+    a number at all is unknown (None)."""
     dup = pd.Series(ids).duplicated().to_numpy()
     if dup.any():
         row = int(np.flatnonzero(dup)[0])
@@ -288,16 +326,29 @@ def build_catalogue(
         )
     n = len(ids)
     title_list = [None] * n if titles is None else titles.tolist()
-    if years is None:
-        year_list: list = [None] * n
-    else:
-        arr = np.asarray(pd.to_numeric(pd.Series(years), errors="coerce"), dtype=np.float64)
-        year_list = [None if np.isnan(y) else int(y) for y in arr]
+    year_list: list = [None] * n if years is None else checked_years(table, years, year_column)
     genre_list = [()] * n if genres is None else genres
     return Catalogue(
         Item(int(i), clean_title(t, int(i)), y, g)
         for i, t, y, g in zip(ids.tolist(), title_list, year_list, genre_list, strict=True)
     )
+
+
+def checked_years(table: Table, years: pd.Series | np.ndarray, column: str) -> list[int | None]:
+    """Whole years (None where blank or not a number); a number beyond ±9999 raises DataError."""
+    raw = pd.Series(years).reset_index(drop=True)
+    arr = np.asarray(pd.to_numeric(raw, errors="coerce"), dtype=np.float64)  # [R] NaN where not a number
+    absurd = np.abs(arr) > MAX_YEAR  # [R] (NaN compares False)
+    unparsed = np.flatnonzero(np.isnan(arr) & raw.notna().to_numpy())
+    if len(unparsed):  # text written as a number that float64 cannot hold also parses as NaN
+        absurd[unparsed] = raw.iloc[unparsed].astype(str).str.fullmatch(_NUMBER.pattern).to_numpy(bool)
+    if absurd.any():
+        row = int(np.flatnonzero(absurd)[0])
+        text = str(raw.iloc[row])
+        shown = repr(text[:40]) + (f"… ({len(text)} characters)" if len(text) > 40 else "")
+        raise DataError(f"{table.where(row)}: {column} {shown} is not a year (it must lie within "
+                        f"±{MAX_YEAR}, or be blank); fix or remove the line")
+    return [None if np.isnan(y) else int(y) for y in arr]
 
 
 def fallback_catalogue(item_ids: np.ndarray) -> Catalogue:

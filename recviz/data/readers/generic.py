@@ -101,4 +101,4 @@ def read_items(path: Path, mapping: ColumnMapping) -> Catalogue:
         title, year = common.split_title_year(title)
     genres = common.split_genres(items[mapping.genres], mapping.genre_sep) if mapping.genres else None
     ids = common.numeric(table, id_col, "item id", integer=True)
-    return common.build_catalogue(table, ids, title, year, genres, id_col)
+    return common.build_catalogue(table, ids, title, year, genres, id_col, mapping.year or "year")

@@ -18,6 +18,7 @@ FORMAT = "recbole"
 TITLE_FIELDS = ("movie_title", "title", "name")
 YEAR_FIELDS = ("release_year", "year")
 GENRE_FIELDS = ("genre", "class", "genres", "categories")
+TYPES = ("token", "token_seq", "float", "float_seq")  # RecBole's field types
 
 
 def find_inter(directory: Path) -> Path | None:
@@ -32,13 +33,20 @@ def find_inter(directory: Path) -> Path | None:
 
 
 def header_fields(path: Path) -> dict[str, str]:
-    """``field:type`` header → {field: header column}; a header without types is rejected."""
+    """``field:type`` header → {field: header column}; a header without types, or with a type RecBole
+    does not have, is rejected naming the column."""
     columns = common.check_fields(path, common.first_line(path, "utf-8"), "\t")
     untyped = [c for c in columns if ":" not in c]
     if untyped:
         raise DataError(
             f"{path.name} line 1: column(s) {', '.join(untyped)} lack the RecBole ':type' suffix "
             "(e.g. user_id:token); add it, or load the file with a ColumnMapping"
+        )
+    unknown = [c for c in columns if c.rsplit(":", 1)[1] not in TYPES]
+    if unknown:
+        raise DataError(
+            f"{path.name} line 1: column(s) {', '.join(repr(c[:80]) for c in unknown[:5])} have a type RecBole "
+            f"does not know; the types are {', '.join(TYPES)}: fix the header (e.g. timestamp:float)"
         )
     return {c.rsplit(":", 1)[0]: c for c in columns}
 
@@ -91,4 +99,4 @@ def read_items(path: Path) -> Catalogue:
         title, year = common.split_title_year(title)
     genres = common.split_genres(items[genre_col], " ") if genre_col else None
     ids = common.numeric(table, fields["item_id"], "item id", integer=True)
-    return common.build_catalogue(table, ids, title, year, genres, "item_id")
+    return common.build_catalogue(table, ids, title, year, genres, "item_id", year_col or "year")
