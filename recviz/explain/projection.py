@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import time
+import zipfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,6 +28,30 @@ from recviz.errors import CheckpointError
 MAP_NPZ, MAP_JSON, POPULATION_NPZ = "map.npz", "map.json", "population.npz"
 MAP_FORMAT = 1
 NO_GENRE = "(no genres listed)"
+
+
+class InterestMapError(CheckpointError):
+    """The stored interest map cannot be used. ``kind`` says why, so callers can tell "none yet" (show
+    nothing, or suggest ``recviz project``) from a map that exists but must not be trusted:
+
+    - ``"missing"`` (:class:`MissingMapError`): the checkpoint has no map;
+    - ``"stale"`` (:class:`StaleMapError`): the map was fitted on other weights;
+    - ``"corrupt"`` (:class:`CorruptMapError`): the files are unreadable, incomplete or inconsistent.
+    """
+
+    kind = "corrupt"
+
+
+class MissingMapError(InterestMapError):
+    kind = "missing"
+
+
+class StaleMapError(InterestMapError):
+    kind = "stale"
+
+
+class CorruptMapError(InterestMapError):
+    kind = "corrupt"
 
 
 def unit_rows(matrix: np.ndarray) -> np.ndarray:
@@ -121,30 +146,66 @@ def save_item_map(checkpoint_path: Path | str, item_map: ItemMap) -> Path:
 
 
 def load_item_map(checkpoint_path: Path | str, expected_hash: str | None = None) -> ItemMap:
-    """The stored map; :class:`CheckpointError` when it is missing, malformed or fitted on other weights."""
+    """The stored map. Raises :class:`MissingMapError` when there is none, :class:`CorruptMapError` when its
+    files are unreadable, incomplete or inconsistent, and :class:`StaleMapError` when it was fitted on other
+    weights than ``expected_hash`` (all three are :class:`InterestMapError`, a ``CheckpointError``)."""
     path = Path(checkpoint_path)
-    if not (path / MAP_NPZ).is_file() or not (path / MAP_JSON).is_file():
-        raise CheckpointError(
+    fix = f"re-create it with `recviz project --checkpoint {path}`"
+    present = [name for name in (MAP_NPZ, MAP_JSON) if (path / name).is_file()]
+    if not present:
+        raise MissingMapError(
             f"{path} has no interest map ({MAP_NPZ}/{MAP_JSON}); create it with `recviz project --checkpoint {path}`"
         )
+    if len(present) == 1:
+        lost = MAP_JSON if present == [MAP_NPZ] else MAP_NPZ
+        raise CorruptMapError(f"the interest map in {path} is corrupt: {lost} is missing beside {present[0]}; {fix}")
+    ids, xy, emb = _read_map_arrays(path, fix)
+    meta, titles, genres, neighbours = _read_map_meta(path, fix)
+    _check_map_shapes(ids, xy, emb, titles, genres, path, fix)
+    if expected_hash is not None and meta.get("checkpoint_hash") != expected_hash:
+        raise StaleMapError(
+            f"the interest map in {path} is stale: it was fitted on other weights (hash "
+            f"{meta.get('checkpoint_hash')}, model {expected_hash}); {fix}"
+        )
+    return ItemMap(ids, xy, titles, genres, emb, neighbours, meta)
+
+
+def _read_map_arrays(path: Path, fix: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """item_ids [M], xy [M, 2] and embeddings [M, d] of map.npz (plain arrays only, never unpickled)."""
     try:
         with np.load(path / MAP_NPZ, allow_pickle=False) as arrays:
-            ids, xy, emb = arrays["item_ids"], arrays["xy"], arrays["embeddings"]
-        meta = json.loads((path / MAP_JSON).read_text())
-        titles, genres = meta.pop("titles"), meta.pop("genres")
-        neighbours = int(meta.pop("neighbours"))
-    except (OSError, ValueError, KeyError) as exc:
-        raise CheckpointError(
-            f"the interest map in {path} is unreadable ({exc}); re-create it with `recviz project --checkpoint {path}`"
-        ) from None
-    if not (len(ids) == len(xy) == len(emb) == len(titles) == len(genres)) or xy.shape[1:] != (2,):
-        raise CheckpointError(f"the interest map in {path} is inconsistent; re-create it with `recviz project`")
-    if expected_hash is not None and meta.get("checkpoint_hash") != expected_hash:
-        raise CheckpointError(
-            f"the interest map in {path} was fitted on other weights (hash {meta.get('checkpoint_hash')}, "
-            f"model {expected_hash}); re-create it with `recviz project --checkpoint {path}`"
+            return arrays["item_ids"], arrays["xy"], arrays["embeddings"]
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as exc:
+        raise CorruptMapError(f"the interest map in {path} is corrupt: {MAP_NPZ} is unreadable ({exc}); {fix}") from None
+
+
+def _read_map_meta(path: Path, fix: str) -> tuple[dict, list[str], list[str], int]:
+    """map.json's settings, titles [M], primary genres [M] and the placement's k."""
+    try:
+        meta = json.loads((path / MAP_JSON).read_text(encoding="utf-8"))
+        titles, genres, neighbours = meta.pop("titles"), meta.pop("genres"), meta.pop("neighbours")
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise CorruptMapError(f"the interest map in {path} is corrupt: {MAP_JSON} is unreadable ({exc}); {fix}") from None
+    texts = all(isinstance(v, list) and all(isinstance(t, str) for t in v) for v in (titles, genres))
+    if not texts or type(neighbours) is not int or neighbours < 1:
+        raise CorruptMapError(f"the interest map in {path} is corrupt: {MAP_JSON} lacks lists of titles and "
+                              f"genres or a positive neighbour count; {fix}")
+    return meta, titles, genres, neighbours
+
+
+def _check_map_shapes(ids: np.ndarray, xy: np.ndarray, emb: np.ndarray, titles: list[str], genres: list[str],
+                      path: Path, fix: str) -> None:
+    """One row per item everywhere, 2-D positions, finite numbers."""
+    shaped = (ids.ndim == 1 and ids.dtype.kind in "iu" and xy.ndim == 2 and xy.shape[1:] == (2,)
+              and emb.ndim == 2 and emb.dtype.kind == "f" and xy.dtype.kind == "f")
+    if not shaped or not (len(ids) == len(xy) == len(emb) == len(titles) == len(genres)) or not len(ids):
+        raise CorruptMapError(
+            f"the interest map in {path} is corrupt (inconsistent: {MAP_NPZ} holds item_ids {ids.shape}, xy "
+            f"{xy.shape}, embeddings {emb.shape}; {MAP_JSON} {len(titles)} titles, {len(genres)} genres); {fix}"
         )
-    return ItemMap(ids, xy, list(titles), list(genres), emb, neighbours, meta)
+    if not (np.isfinite(xy).all() and np.isfinite(emb).all()):
+        raise CorruptMapError(f"the interest map in {path} is corrupt: it holds NaN or infinite positions or "
+                              f"embeddings; {fix}")
 
 
 def population_points(

@@ -86,11 +86,15 @@ def apply_edits(history: Sequence[int], remove: Sequence[int] = (), add: Sequenc
 
 
 def stored_map(checkpoint) -> ItemMap | None:
-    """The checkpoint's interest map, or None when it has none (or it was fitted on other weights)."""
+    """The checkpoint's interest map, or None when it has none yet. A map that exists but is stale (fitted on
+    other weights) or corrupt raises ``StaleMapError`` / ``CorruptMapError`` (``InterestMapError``, a
+    CheckpointError, with ``kind``), so callers say so instead of silently showing no map."""
     try:
         return load_item_map(checkpoint.path, expected_hash=checkpoint.hash)
-    except CheckpointError:
-        return None
+    except CheckpointError as exc:
+        if getattr(exc, "kind", None) == "missing":
+            return None
+        raise
 
 
 def explain_user(

@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import struct
+import typing
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,7 +24,7 @@ from recviz.data.fingerprint import dataset_fingerprint
 from recviz.data.types import Catalogue, Dataset
 from recviz.data.vocab import Vocab
 from recviz.errors import CheckpointError, ConfigError, DataError
-from recviz.models.registry import build_model
+from recviz.models.registry import build_model, model_class
 
 MODEL_FILE = "model.safetensors"
 CONFIG_FILE = "config.json"
@@ -31,6 +33,32 @@ CATALOGUE_FILE = "catalogue.json"
 COUNTS_FILE = "item_counts.safetensors"
 REQUIRED_FILES = (MODEL_FILE, CONFIG_FILE, VOCAB_FILE, CATALOGUE_FILE, COUNTS_FILE)
 FORMAT = "recviz-checkpoint/1"
+
+# What a checkpoint may describe before anything is allocated: a header and a model this size load in seconds
+# on a laptop; anything larger is a damaged or hostile file, refused with a CheckpointError.
+MAX_HEADER_BYTES = 100 * 2**20
+MAX_ELEMENTS = 2_000_000_000
+DTYPE_BYTES = {"BOOL": 1, "U8": 1, "I8": 1, "F8_E5M2": 1, "F8_E4M3": 1, "I16": 2, "U16": 2, "F16": 2, "BF16": 2,
+               "I32": 4, "U32": 4, "F32": 4, "I64": 8, "U64": 8, "F64": 8}
+# bounds (inclusive) of the integer model settings; others get DEFAULT_BOUNDS
+SETTING_BOUNDS: dict[str, tuple[int, int]] = {
+    "num_items": (2, MAX_ELEMENTS), "dim": (1, 65_536), "num_interests": (1, 1_024), "max_length": (1, 100_000),
+    "hidden": (1, 65_536), "num_layers": (0, 128), "heads": (1, 1_024), "iterations": (1, 100),
+    "mlp_layers": (0, 128), "num_genres": (0, 100_000), "num_year_buckets": (0, 100_000),
+}
+DEFAULT_BOUNDS = (0, 1_000_000)
+# the state-dict tensor whose rows are the items (one per dense index), by model family
+ITEM_TABLES = ("history_embedding.items.weight", "history_embedding.log_counts")
+
+
+@dataclass(frozen=True)
+class TensorEntry:
+    """One tensor as a safetensors header describes it: dtype, shape and byte range in the data section."""
+
+    dtype: str
+    shape: tuple[int, ...]
+    start: int
+    end: int
 
 
 @dataclass
@@ -81,8 +109,116 @@ def file_hash(path: Path) -> str:
 
 
 def load_checkpoint(path: str | Path) -> Checkpoint:
-    """Load and validate a checkpoint directory; any problem raises :class:`CheckpointError`."""
+    """Load and validate a checkpoint directory; any problem raises :class:`CheckpointError`.
+
+    Everything that can be checked without allocating the model is checked first: config.json's model
+    settings (types and bounds), the safetensors header (size, offsets, dtypes, shapes) and the shapes the
+    settings imply (a model built on the ``meta`` device, which allocates nothing) against that header.
+    Only then are the tensors read (and refused if any holds NaN or inf) and the model built.
+    """
     path = Path(path)
+    _check_directory(path)
+    config = _read_json(path / CONFIG_FILE, path)
+    name, kwargs = _model_section(path, config)
+    header = read_header(path / MODEL_FILE, path, config)
+    _check_settings(name, kwargs, path, config)
+    _check_item_rows(kwargs, header, path, config)
+    _check_against_header(_build(name, kwargs, path, config, meta=True), header, path, config)
+    vocab, catalogue = _read_vocab_and_catalogue(path, config, kwargs.get("num_items"))
+    counts = _read_counts(path, config, len(vocab))
+    state = _read_safetensors(path / MODEL_FILE, path, config)
+    _check_finite(state, path, config)
+    model = _build(name, kwargs, path, config, meta=False)
+    _load_state(model, state, path, config)
+    model.eval()
+    return Checkpoint(path, name, model, vocab, catalogue, config, file_hash(path / MODEL_FILE),
+                      counts.numpy().astype(np.int64))
+
+
+def read_header(file: Path, path: Path, config: dict) -> dict[str, TensorEntry]:
+    """The tensors a safetensors file describes, checked without reading the data: pickles and zip archives
+    are refused, the header must be JSON of at most :data:`MAX_HEADER_BYTES`, every entry a known dtype with
+    a shape whose byte size matches its offsets, the offsets must tile the data section exactly as the file
+    size says, and the total must stay under :data:`MAX_ELEMENTS`."""
+    size = file.stat().st_size
+    with open(file, "rb") as fh:
+        head = fh.read(16)
+        if head[:1] == b"\x80" or head[:2] == b"PK":
+            raise _fail(path, config, f"{file} is a pickle-based file (torch.save / pickle), not safetensors; "
+                        "recviz never unpickles files because that can run arbitrary code")
+        length = struct.unpack("<Q", head[:8])[0] if len(head) >= 8 else size
+        if length > size - 8:
+            raise _fail(path, config, f"{file} is truncated or not a safetensors file (its header does not fit)")
+        if length > MAX_HEADER_BYTES:
+            raise _fail(path, config, f"{file} declares a {length}-byte header (at most {MAX_HEADER_BYTES} "
+                        "allowed); it is not a safetensors file recviz wrote")
+        fh.seek(8)
+        raw = fh.read(length)
+    entries = _header_entries(_header_json(raw, file, path, config), file, path, config)
+    _check_offsets(entries, size - 8 - length, file, path, config)
+    return entries
+
+
+def _header_json(raw: bytes, file: Path, path: Path, config: dict) -> dict:
+    try:
+        header = json.loads(raw.decode("utf-8"))
+    except (ValueError, UnicodeDecodeError):
+        header = None
+    if not isinstance(header, dict):
+        raise _fail(path, config, f"{file} is not a safetensors file (its header is not a JSON object)")
+    return header
+
+
+def _header_entries(header: dict, file: Path, path: Path, config: dict) -> dict[str, TensorEntry]:
+    entries = {}
+    for key, info in header.items():
+        if key == "__metadata__":
+            continue
+        entry = _entry(info)
+        if entry is None:
+            raise _fail(path, config, f"{file}: the header entry of tensor {key!r} is malformed ({str(info)[:200]}); "
+                        "the file is damaged")
+        entries[key] = entry
+    total = sum(math.prod(e.shape) for e in entries.values())
+    if total > MAX_ELEMENTS:
+        raise _fail(path, config, f"{file} describes {total} tensor elements, more than the {MAX_ELEMENTS} recviz "
+                    "loads; it is damaged or not a recviz checkpoint")
+    return entries
+
+
+def _entry(info: object) -> TensorEntry | None:
+    """A header entry, or None when it is not a known dtype with a shape and matching byte offsets."""
+    if not isinstance(info, dict) or info.get("dtype") not in DTYPE_BYTES:
+        return None
+    shape, offsets = info.get("shape"), info.get("data_offsets")
+    if not _int_list(shape, max_len=8) or not _int_list(offsets, max_len=2) or len(offsets) != 2:
+        return None
+    start, end = offsets
+    if end - start != math.prod(shape) * DTYPE_BYTES[info["dtype"]]:
+        return None
+    return TensorEntry(info["dtype"], tuple(shape), start, end)
+
+
+def _int_list(value: object, max_len: int) -> bool:
+    """A list of at most ``max_len`` non-negative ints (bools excluded), each below 2**63."""
+    return (isinstance(value, list) and len(value) <= max_len
+            and all(type(v) is int and 0 <= v < 2**63 for v in value))
+
+
+def _check_offsets(entries: dict[str, TensorEntry], data_size: int, file: Path, path: Path, config: dict) -> None:
+    """The tensors' byte ranges follow each other from 0 and end exactly at the end of the file."""
+    position = 0
+    for key, entry in sorted(entries.items(), key=lambda kv: (kv[1].start, kv[1].end)):
+        if entry.start != position:
+            raise _fail(path, config, f"{file}: tensor {key!r} starts at byte {entry.start} of the data, expected "
+                        f"{position} (overlapping or gapped tensors); the file is damaged")
+        position = entry.end
+    if position != data_size:
+        raise _fail(path, config, f"{file} is truncated or padded: its header describes {position} bytes of "
+                    f"tensor data but the file holds {data_size}")
+
+
+def _check_directory(path: Path) -> None:
     if not path.is_dir():
         raise CheckpointError(f"{path} is not a checkpoint directory (it does not exist or is a file); "
                               "pass a directory made by `recviz train --out DIR`")
@@ -90,35 +226,111 @@ def load_checkpoint(path: str | Path) -> Checkpoint:
     if missing:
         raise CheckpointError(f"{path} lacks {', '.join(missing)}; it is incomplete. "
                               f"Retrain it{_retrain_hint(path)}")
-    config = _read_json(path / CONFIG_FILE, path)
+
+
+def _model_section(path: Path, config: Any) -> tuple[str, dict[str, Any]]:
+    """The model's registered name and its constructor settings from config.json."""
     if not isinstance(config, dict) or not isinstance(config.get("model"), dict) or "name" not in config["model"]:
         raise CheckpointError(f"{path / CONFIG_FILE} has no model section with a name; retrain the checkpoint")
     kwargs = dict(config["model"])
-    name = str(kwargs.pop("name"))
+    return str(kwargs.pop("name")), kwargs
+
+
+def _check_settings(name: str, kwargs: dict[str, Any], path: Path, config: dict) -> None:
+    """Each setting has its constructor's type (int, float, bool) and lies within its bounds."""
     try:
-        model = build_model(name, **kwargs)
+        hints = typing.get_type_hints(model_class(name).__init__)
     except ConfigError as exc:
-        raise CheckpointError(f"{path / CONFIG_FILE} describes a model this version cannot build ({exc}); "
-                              f"retrain it{_retrain_hint(path, config)}") from None
-    state = _read_safetensors(path / MODEL_FILE, path, config)
-    _load_state(model, state, path, config)
+        raise _fail(path, config, f"{path / CONFIG_FILE} describes a model this version cannot build ({exc})") from None
+    for key, value in kwargs.items():
+        problem = _setting_problem(key, value, hints.get(key))
+        if problem:
+            raise _fail(path, config, f"{path / CONFIG_FILE}: model setting {key}={str(value)[:60]} {problem}; "
+                        "config.json was edited or damaged: restore it")
+
+
+def _setting_problem(key: str, value: object, kind: object) -> str | None:
+    """Why ``value`` cannot be setting ``key`` of type ``kind``, or None when it can."""
+    if kind is bool:
+        return None if isinstance(value, bool) else "is not true or false"
+    if kind is int:
+        if type(value) is not int:
+            return "is not a whole number"
+        low, high = SETTING_BOUNDS.get(key, DEFAULT_BOUNDS)
+        return None if low <= value <= high else f"is outside {low}..{high} (a model that size cannot be loaded)"
+    if kind is float:
+        ok = type(value) in (int, float) and math.isfinite(value) and (key != "dropout" or 0 <= value < 1)
+        return None if ok else "is not a finite number" + (" in [0, 1)" if key == "dropout" else "")
+    return None  # unknown settings are named by build_model
+
+
+def _check_item_rows(kwargs: dict[str, Any], header: dict[str, TensorEntry], path: Path, config: dict) -> None:
+    """config.json's num_items equals the rows of the weights' item table."""
+    key = next((k for k in ITEM_TABLES if k in header), None)
+    if key is None or not header[key].shape:
+        return  # the shape comparison names a missing table
+    rows = header[key].shape[0]
+    if kwargs.get("num_items") != rows:
+        raise _fail(path, config, f"{path / CONFIG_FILE} says num_items={kwargs.get('num_items')} but {MODEL_FILE}'s "
+                    f"item table {key} has {rows} rows; the files come from different runs or one was edited")
+
+
+def _build(name: str, kwargs: dict[str, Any], path: Path, config: dict, *, meta: bool) -> nn.Module:
+    """The model of config.json; on the ``meta`` device (no memory) to compare shapes before loading."""
+    try:
+        if not meta:
+            return build_model(name, **kwargs)
+        with torch.device("meta"):
+            return build_model(name, **kwargs)
+    except ConfigError as exc:
+        raise _fail(path, config, f"{path / CONFIG_FILE} describes a model this version cannot build ({exc})") from None
+
+
+def _check_against_header(skeleton: nn.Module, header: dict[str, TensorEntry], path: Path, config: dict) -> None:
+    """The tensors the settings imply (names and shapes) are exactly those the weights file holds."""
+    expected = {k: tuple(v.shape) for k, v in skeleton.state_dict().items()}
+    found = {k: e.shape for k, e in header.items()}
+    _check_shapes(expected, found, path, config)
+
+
+def _check_shapes(expected: dict[str, tuple[int, ...]], found: dict[str, tuple[int, ...]], path: Path,
+                  config: dict) -> None:
+    missing = sorted(set(expected) - set(found))
+    unexpected = sorted(set(found) - set(expected))
+    wrong = [f"{k}: file {found[k]} vs model {v}" for k, v in expected.items() if k in found and found[k] != v]
+    if missing or unexpected or wrong:
+        parts = ([f"missing tensors {missing[:5]}"] if missing else []) + (
+            [f"unexpected tensors {unexpected[:5]}"] if unexpected else []) + (
+            [f"shape mismatch {wrong[:5]}"] if wrong else [])
+        raise _fail(path, config, f"{path / MODEL_FILE} does not match the model in config.json ({'; '.join(parts)})")
+
+
+def _read_vocab_and_catalogue(path: Path, config: dict, num_items: object) -> tuple[Vocab, Catalogue]:
     try:
         vocab = Vocab.from_json(_read_json(path / VOCAB_FILE, path))
         catalogue = Catalogue.from_records(_read_json(path / CATALOGUE_FILE, path))
     except (DataError, KeyError, TypeError, ValueError, AttributeError) as exc:
-        raise CheckpointError(f"{path}: vocab.json or catalogue.json is malformed ({exc}); "
-                              f"retrain it{_retrain_hint(path, config)}") from None
-    num_items = kwargs.get("num_items")
+        raise _fail(path, config, f"{path}: vocab.json or catalogue.json is malformed ({exc})") from None
     if num_items != len(vocab):
-        raise CheckpointError(f"{path}: the model has {num_items} item rows but vocab.json has {len(vocab)} "
-                              f"entries; the files come from different runs. Retrain it{_retrain_hint(path, config)}")
+        raise _fail(path, config, f"{path}: the model has {num_items} item rows but vocab.json has {len(vocab)} "
+                    "entries; the files come from different runs")
+    return vocab, catalogue
+
+
+def _read_counts(path: Path, config: dict, n: int) -> torch.Tensor:
     counts = _read_safetensors(path / COUNTS_FILE, path, config).get("item_counts")
-    if counts is None or tuple(counts.shape) != (len(vocab),):
-        raise CheckpointError(f"{path / COUNTS_FILE} does not hold item_counts of shape ({len(vocab)},); "
-                              f"retrain it{_retrain_hint(path, config)}")
-    model.eval()
-    return Checkpoint(path, name, model, vocab, catalogue, config, file_hash(path / MODEL_FILE),
-                      counts.numpy().astype(np.int64))
+    if counts is None or tuple(counts.shape) != (n,):
+        raise _fail(path, config, f"{path / COUNTS_FILE} does not hold item_counts of shape ({n},)")
+    return counts
+
+
+def _check_finite(state: dict[str, torch.Tensor], path: Path, config: dict) -> None:
+    """Every floating-point tensor is free of NaN and ±inf (a diverged run or a damaged file)."""
+    for key, tensor in state.items():
+        if tensor.is_floating_point() and not bool(torch.isfinite(tensor).all()):
+            bad = int((~torch.isfinite(tensor)).sum())
+            raise _fail(path, config, f"{path / MODEL_FILE}: tensor {key!r} holds {bad} NaN or infinite value(s) "
+                        f"of {tensor.numel()}; the training diverged or the file is damaged")
 
 
 def list_checkpoints(root: str | Path = "models") -> list[Path]:
@@ -147,35 +359,23 @@ def _read_json(file: Path, path: Path) -> Any:
                               f"retrain it{_retrain_hint(path)}") from None
 
 
+def _fail(path: Path, config: dict | None, problem: str) -> CheckpointError:
+    """A CheckpointError saying ``problem`` and how to rebuild the checkpoint."""
+    return CheckpointError(f"{problem}; retrain it{_retrain_hint(path, config)}")
+
+
 def _read_safetensors(file: Path, path: Path, config: dict) -> dict[str, torch.Tensor]:
-    """Tensors of a safetensors file; pickles, zip archives and truncated files are refused before parsing."""
-    head = file.read_bytes()[:16]
-    if head[:1] == b"\x80" or head[:2] == b"PK":
-        raise CheckpointError(f"{file} is a pickle-based file (torch.save / pickle), not safetensors; recviz "
-                              f"never unpickles files because that can run arbitrary code. "
-                              f"Retrain it{_retrain_hint(path, config)}")
-    if len(head) < 8 or struct.unpack("<Q", head[:8])[0] > file.stat().st_size - 8:
-        raise CheckpointError(f"{file} is truncated or not a safetensors file (its header does not fit); "
-                              f"retrain it{_retrain_hint(path, config)}")
+    """Tensors of a safetensors file whose header :func:`read_header` accepted (never unpickled)."""
+    read_header(file, path, config)
     try:
         return load_file(str(file))
     except (SafetensorError, OSError, ValueError, RuntimeError) as exc:
-        raise CheckpointError(f"{file} is not a readable safetensors file ({exc}); "
-                              f"retrain it{_retrain_hint(path, config)}") from None
+        raise _fail(path, config, f"{file} is not a readable safetensors file ({exc})") from None
 
 
 def _load_state(model: nn.Module, state: dict[str, torch.Tensor], path: Path, config: dict) -> None:
-    expected = model.state_dict()
-    missing = sorted(set(expected) - set(state))
-    unexpected = sorted(set(state) - set(expected))
-    wrong = [f"{k}: file {tuple(state[k].shape)} vs model {tuple(v.shape)}"
-             for k, v in expected.items() if k in state and state[k].shape != v.shape]
-    if missing or unexpected or wrong:
-        parts = ([f"missing tensors {missing[:5]}"] if missing else []) + (
-            [f"unexpected tensors {unexpected[:5]}"] if unexpected else []) + (
-            [f"shape mismatch {wrong[:5]}"] if wrong else [])
-        raise CheckpointError(f"{path / MODEL_FILE} does not match the model in config.json ({'; '.join(parts)}); "
-                              f"retrain it{_retrain_hint(path, config)}")
+    expected = {k: tuple(v.shape) for k, v in model.state_dict().items()}
+    _check_shapes(expected, {k: tuple(v.shape) for k, v in state.items()}, path, config)
     model.load_state_dict(state, strict=True)
 
 

@@ -14,6 +14,10 @@ PLOT_CONFIG = {"displaylogo": False, "scrollZoom": True}
 
 def render(exp: Explanation, stored: StoredMap) -> None:
     st.subheader("Interest map")
+    if stored.item_map is None and stored.kind in ("stale", "corrupt"):
+        st.warning(f"The stored interest map is {stored.kind} and is not shown: {stored.problem} "
+                   "(the app never fits UMAP).", icon=":material/warning:")
+        return
     if stored.item_map is None:
         st.info(f"No interest map to place the interests on: {stored.problem} (the app never fits UMAP).",
                 icon=":material/map:")

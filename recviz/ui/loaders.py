@@ -18,7 +18,7 @@ import streamlit as st
 
 from recviz.data import Dataset
 from recviz.errors import CheckpointError
-from recviz.explain.projection import MAP_NPZ, ItemMap, load_item_map
+from recviz.explain.projection import MAP_JSON, MAP_NPZ, InterestMapError, ItemMap, load_item_map
 from recviz.models.checkpoint import MODEL_FILE, Checkpoint, list_checkpoints, load_checkpoint
 from recviz.viz.figures import catalogue_traces
 
@@ -87,19 +87,22 @@ def _checkpoint(path: str, stamp: float) -> Checkpoint:
 
 @dataclass(frozen=True)
 class StoredMap:
-    """The checkpoint's interest map, or why there is none (missing, unreadable, fitted on other weights),
-    with the map's catalogue layer built once (``recviz.viz.figures.catalogue_traces``): every view of this
-    map reuses it, so an edit only builds the history and interest traces."""
+    """The checkpoint's interest map, or why there is none, with the map's catalogue layer built once
+    (``recviz.viz.figures.catalogue_traces``): every view of this map reuses it, so an edit only builds the
+    history and interest traces. ``kind`` tells "missing" (none yet) from "stale" (fitted on other weights)
+    and "corrupt" (unreadable or inconsistent files); ``problem`` is the message, with the fix."""
 
     item_map: ItemMap | None
     problem: str | None = None
     catalogue: tuple[go.Scattergl, ...] = ()
+    kind: str | None = None  # None when the map loaded; else "missing", "stale" or "corrupt"
 
 
 def item_map(ckpt: Checkpoint) -> StoredMap:
     """The interest map stored with the checkpoint (re-read when ``recviz project`` rewrites it)."""
-    stored = ckpt.path / MAP_NPZ
-    return _item_map(str(ckpt.path), ckpt.hash, stored.stat().st_mtime if stored.exists() else 0.0)
+    stamp = max(((ckpt.path / f).stat().st_mtime for f in (MAP_NPZ, MAP_JSON) if (ckpt.path / f).exists()),
+                default=0.0)
+    return _item_map(str(ckpt.path), ckpt.hash, stamp)
 
 
 @st.cache_resource(show_spinner="Loading the interest map…", max_entries=8)
@@ -107,8 +110,10 @@ def _item_map(path: str, weights_hash: str, stamp: float) -> StoredMap:
     try:
         loaded = load_item_map(path, expected_hash=weights_hash)
         return StoredMap(loaded, catalogue=catalogue_traces(loaded))
+    except InterestMapError as exc:
+        return StoredMap(None, str(exc), kind=exc.kind)
     except CheckpointError as exc:
-        return StoredMap(None, str(exc))
+        return StoredMap(None, str(exc), kind="corrupt")
 
 
 @st.cache_resource(show_spinner="Reading the data set…", max_entries=4)

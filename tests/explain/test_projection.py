@@ -4,14 +4,22 @@ here (numba compiles for ~20 s on the first fit): maps are built by hand or read
 from __future__ import annotations
 
 import json
+import shutil
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
 import torch
+from typer.testing import CliRunner
 
+from recviz.cli import app
 from recviz.errors import CheckpointError
 from recviz.explain.projection import (
+    CorruptMapError,
+    InterestMapError,
     ItemMap,
+    MissingMapError,
+    StaleMapError,
     load_item_map,
     load_population,
     population_points,
@@ -19,6 +27,8 @@ from recviz.explain.projection import (
     save_population,
     unit_rows,
 )
+from recviz.explain.types import Explanation
+from recviz.explain.users import stored_map
 
 
 def _square_map(neighbours: int = 2) -> ItemMap:
@@ -89,3 +99,84 @@ def test_population_points_place_every_users_interests(tmp_path, checkpoints, se
     back = load_population(tmp_path)
     np.testing.assert_array_equal(back.xy, pop.xy)
     assert load_population(tmp_path / "nowhere") is None
+
+
+# --- a stored map that is missing, stale or corrupt: told apart, never silently treated as absent --------------
+
+FIX = "recviz project --checkpoint"
+
+
+def _raises_kind(path, error: type[InterestMapError], *fragments: str, expected_hash: str | None = "abc") -> str:
+    with pytest.raises(error) as info:
+        load_item_map(path, expected_hash=expected_hash)
+    assert isinstance(info.value, CheckpointError) and info.value.kind == error.kind
+    message = str(info.value)
+    for fragment in (*fragments, f"{FIX} {path}"):
+        assert fragment in message, message
+    return message
+
+
+def test_missing_map_is_told_apart(tmp_path):
+    _raises_kind(tmp_path, MissingMapError, "has no interest map")
+    ckpt = SimpleNamespace(path=tmp_path, hash="abc")
+    assert stored_map(ckpt) is None  # none yet: nothing to warn about
+
+
+def test_stale_map_says_so(tmp_path):
+    save_item_map(tmp_path, _square_map())  # fitted on weights with hash "abc"
+    _raises_kind(tmp_path, StaleMapError, "is stale", "other weights", "hash abc, model def", expected_hash="def")
+    with pytest.raises(StaleMapError, match="stale"):
+        stored_map(SimpleNamespace(path=tmp_path, hash="def"))
+    assert stored_map(SimpleNamespace(path=tmp_path, hash="abc")).titles == ["a", "b", "c", "d"]
+
+
+@pytest.mark.parametrize(
+    ("damage", "fragments"),
+    [
+        (lambda p: (p / "map.npz").write_bytes(b"\x00garbage" * 100), ("corrupt", "map.npz is unreadable")),
+        (lambda p: (p / "map.npz").write_bytes((p / "map.npz").read_bytes()[:60]), ("corrupt", "map.npz")),
+        (lambda p: (p / "map.json").write_text("{not json"), ("corrupt", "map.json is unreadable")),
+        (lambda p: (p / "map.json").write_text("[1, 2]"), ("corrupt", "map.json is unreadable")),
+        (lambda p: (p / "map.json").unlink(), ("corrupt", "map.json is missing beside map.npz")),
+        (lambda p: _edit_meta(p, titles=["a", "b"]), ("corrupt", "inconsistent", "2 titles")),
+        (lambda p: _edit_meta(p, neighbours=0), ("corrupt", "positive neighbour count")),
+        (lambda p: _edit_meta(p, genres="GGGG"), ("corrupt", "lists of titles and genres")),
+        (lambda p: np.savez(p / "map.npz", item_ids=np.arange(4), xy=np.zeros((3, 2)), embeddings=np.ones((4, 2))),
+         ("corrupt", "inconsistent", "xy (3, 2)")),
+        (lambda p: np.savez(p / "map.npz", item_ids=np.arange(4), xy=np.full((4, 2), np.nan),
+                            embeddings=np.ones((4, 2))), ("corrupt", "NaN or infinite")),
+    ],
+    ids=["garbage-npz", "truncated-npz", "json-not-json", "json-a-list", "json-missing", "lengths", "neighbours",
+         "genres-not-a-list", "xy-rows", "nan-positions"],
+)
+def test_corrupt_map_says_so(tmp_path, damage, fragments):
+    save_item_map(tmp_path, _square_map())
+    damage(tmp_path)
+    # corrupt wins over stale: a damaged file's recorded hash cannot be trusted either
+    _raises_kind(tmp_path, CorruptMapError, *fragments, expected_hash="other")
+    with pytest.raises(CorruptMapError):
+        stored_map(SimpleNamespace(path=tmp_path, hash="abc"))
+
+
+def _edit_meta(path, **changes) -> None:
+    meta = json.loads((path / "map.json").read_text())
+    meta.update(changes)
+    (path / "map.json").write_text(json.dumps(meta))
+
+
+def test_cli_warns_about_a_stale_map_and_reports_without_it(checkpoints, sequences, tmp_path):
+    ckpt_dir = shutil.copytree(checkpoints["comirec-sa"].path, tmp_path / "ckpt")
+    save_item_map(ckpt_dir, _square_map())  # hash "abc": not these weights
+    user = sequences.users()[0]
+    args = ["report", "--checkpoint", str(ckpt_dir), "--out", str(tmp_path / "out"), "--format", "json",
+            "--ig-steps", "2", "--methods", "attention", "--users", str(user)]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert "warning: the interest map is left out" in result.stderr and "stale" in result.stderr
+    assert f"{FIX} {ckpt_dir}" in result.stderr
+    (report,) = (tmp_path / "out").glob("*.json")
+    notices = Explanation.from_json(report.read_text()).notices
+    assert any("interest map is left out" in n and "stale" in n for n in notices)
+    (ckpt_dir / "map.npz").write_bytes(b"garbage")
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0 and "corrupt" in result.stderr

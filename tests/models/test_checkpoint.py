@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import json
 import pickle
+import re
 import shutil
+import struct
+import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -103,3 +107,154 @@ def test_unknown_files_are_kept_on_resave(ckpt):
     loaded = load_checkpoint(ckpt)
     save_checkpoint(ckpt, loaded.model, loaded.vocab, loaded.catalogue, {"command": COMMAND}, loaded.item_counts)
     assert (ckpt / "map.npz").read_bytes() == b"x"
+
+
+# --- checked before anything is allocated ---------------------------------------------------------------------
+
+SHIPPED = Path(__file__).resolve().parents[2] / "models" / "comirec-sa-ml-latest-small"
+
+
+@pytest.fixture()
+def shipped_copy(tmp_path):
+    """A copy of the shipped ComiRec-SA checkpoint (9067 item rows, dim 64) to damage."""
+    return shutil.copytree(SHIPPED, tmp_path / "shipped")
+
+
+@pytest.fixture()
+def no_tensor_reads(monkeypatch):
+    """Fail the test if the weights are read or the model is built on a real device (allocation)."""
+    from recviz.models import checkpoint
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("the checkpoint was loaded or allocated before its config and header were checked")
+
+    real_build = checkpoint.build_model
+
+    def meta_only(*args, **kwargs):
+        if torch.empty(0).device.type != "meta":
+            refuse()
+        return real_build(*args, **kwargs)
+
+    monkeypatch.setattr(checkpoint, "load_file", refuse)
+    monkeypatch.setattr(checkpoint, "build_model", meta_only)
+
+
+def _edit_model_config(path: Path, **settings) -> None:
+    config = json.loads((path / "config.json").read_text())
+    config["model"].update(settings)
+    (path / "config.json").write_text(json.dumps(config))
+
+
+def _edit_header(file: Path, edit) -> None:
+    """Rewrite a safetensors file's JSON header with ``edit(header)``, keeping the data bytes."""
+    data = file.read_bytes()
+    length = struct.unpack("<Q", data[:8])[0]
+    header = json.loads(data[8 : 8 + length])
+    edit(header)
+    raw = json.dumps(header).encode()
+    file.write_bytes(struct.pack("<Q", len(raw)) + raw + data[8 + length :])
+
+
+def test_absurd_num_items_is_refused_at_once_without_allocating(shipped_copy, no_tensor_reads):
+    _edit_model_config(shipped_copy, num_items=10**12)
+    start = time.perf_counter()
+    with pytest.raises(CheckpointError) as err:
+        load_checkpoint(shipped_copy)
+    assert time.perf_counter() - start < 5
+    message = str(err.value)
+    assert "num_items=1000000000000" in message and "outside 2..2000000000" in message
+    assert "config.json" in message and "retrain it with: recviz train" in message
+
+
+def test_num_items_must_match_the_weights_item_table(shipped_copy, no_tensor_reads):
+    _edit_model_config(shipped_copy, num_items=9068)
+    with pytest.raises(CheckpointError, match=r"num_items=9068 .*history_embedding\.items\.weight has 9067 rows"):
+        load_checkpoint(shipped_copy)
+
+
+@pytest.mark.parametrize(
+    ("setting", "value", "problem"),
+    [
+        ("dim", 10**9, "outside 1..65536"),
+        ("num_interests", 10**6, "outside 1..1024"),
+        ("max_length", 10**15, "outside 1..100000"),
+        ("hidden", 10**7, "outside 1..65536"),
+        ("num_layers", 10**6, "outside 0..128"),
+        ("num_items", -5, "outside 2..2000000000"),
+        ("dim", "64", "not a whole number"),
+        ("dim", 64.0, "not a whole number"),
+        ("num_interests", True, "not a whole number"),
+        ("heads", None, "not a whole number"),
+        ("dropout", float("nan"), "not a finite number"),
+        ("dropout", 2.0, "not a finite number in [0, 1)"),
+    ],
+)
+def test_insane_model_settings_are_refused_before_allocation(shipped_copy, no_tensor_reads, setting, value,
+                                                               problem):
+    _edit_model_config(shipped_copy, **{setting: value})
+    with pytest.raises(CheckpointError, match=rf"model setting {setting}=.* {re.escape(problem)}"):
+        load_checkpoint(shipped_copy)
+
+
+def test_sane_settings_that_disagree_with_the_header_are_refused_before_allocation(shipped_copy, no_tensor_reads):
+    _edit_model_config(shipped_copy, max_length=60, hidden=4096)
+    with pytest.raises(CheckpointError, match="shape mismatch") as err:
+        load_checkpoint(shipped_copy)
+    assert "positions: file (50, 64) vs model (60, 64)" in str(err.value)
+    assert "w1.weight: file (32, 64) vs model (4096, 64)" in str(err.value)
+
+
+def test_header_claiming_absurd_tensors_is_refused(shipped_copy, no_tensor_reads):
+    def huge(header):
+        entry = header["history_embedding.items.weight"]
+        entry["shape"] = [10**12, 64]
+        entry["data_offsets"] = [entry["data_offsets"][0], entry["data_offsets"][0] + 10**12 * 64 * 4]
+
+    _edit_header(shipped_copy / MODEL_FILE, huge)
+    with pytest.raises(CheckpointError, match="more than the 2000000000"):
+        load_checkpoint(shipped_copy)
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        (lambda h: h["w1.weight"].update(shape=[64, 64]), "header entry of tensor 'w1.weight' is malformed"),
+        (lambda h: h["w1.weight"].update(dtype="F128"), "header entry of tensor 'w1.weight' is malformed"),
+        (lambda h: h["w1.weight"].update(shape=[32, -64]), "header entry of tensor 'w1.weight' is malformed"),
+        (lambda h: h["w2.weight"].update(data_offsets=[0, 512]), "overlapping or gapped"),
+        (lambda h: h.pop("w2.weight"), "truncated or padded"),
+    ],
+    ids=["shape-vs-offsets", "unknown-dtype", "negative-dim", "overlap", "unaccounted-bytes"],
+)
+def test_inconsistent_header_is_refused(shipped_copy, no_tensor_reads, edit, message):
+    _edit_header(shipped_copy / MODEL_FILE, edit)
+    with pytest.raises(CheckpointError, match=message):
+        load_checkpoint(shipped_copy)
+
+
+def test_oversized_header_is_refused_without_reading_it(shipped_copy, no_tensor_reads):
+    file = shipped_copy / MODEL_FILE
+    length = 200 * 2**20
+    with open(file, "wb") as fh:  # a sparse file: the header length fits the file, but is absurd
+        fh.write(struct.pack("<Q", length) + b"{")
+        fh.truncate(8 + length + 16)
+    with pytest.raises(CheckpointError, match=r"declares a 209715200-byte header \(at most 104857600"):
+        load_checkpoint(shipped_copy)
+
+
+@pytest.mark.parametrize(("tensor", "value"), [("w1.weight", float("nan")), ("positions", float("inf")),
+                                               ("history_embedding.items.weight", float("-inf"))])
+def test_non_finite_weights_name_the_tensor(ckpt, tensor, value):
+    loaded = load_checkpoint(ckpt)
+    with torch.no_grad():
+        dict(loaded.model.state_dict(keep_vars=True))[tensor].view(-1)[1] = value
+    save_checkpoint(ckpt, loaded.model, loaded.vocab, loaded.catalogue, {"command": COMMAND}, loaded.item_counts)
+    with pytest.raises(CheckpointError, match=rf"tensor '{re.escape(tensor)}' holds 1 NaN or infinite value") as err:
+        load_checkpoint(ckpt)
+    assert "diverged" in str(err.value) and COMMAND in str(err.value)
+
+
+def test_shipped_checkpoints_pass_every_check():
+    for name in ("comirec-sa-ml-latest-small", "comirec-dr-ml-latest-small"):
+        loaded = load_checkpoint(SHIPPED.parent / name)
+        assert loaded.model.num_items == len(loaded.vocab) == 9067
