@@ -12,7 +12,7 @@ from typing import Annotated
 
 import typer
 
-from recviz.config import TrainConfig
+from recviz.config import ExplainSettings, TrainConfig
 from recviz.errors import RecvizError
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="recviz: explain multi-interest recommenders.")
@@ -146,6 +146,10 @@ def evaluate_cmd(
         typer.echo(f"wrote {json_file}")
 
 
+_EXPLAIN = ExplainSettings()  # explain's and report's defaults are the library's (and the app's)
+_INCLUDE_HELP = ("Let items of the user's history be recommended (default: every list leaves out the whole "
+                 "history, as evaluation does; the app's \"Show already-seen items\").")
+
 # --- explain, report, project -----------------------------------------------------------------------------
 
 
@@ -160,12 +164,28 @@ def _id_list(text: str | None, what: str) -> list[int]:
         raise ConfigError(f"{what} must be integer ids separated by commas, got {text!r}") from None
 
 
-def _explain_settings(top_n: int, fusion: str, methods: str | None, targets: str | None, ig_steps: int):
-    from recviz.config import ATTRIBUTION_METHODS, ExplainSettings
+def _explain_settings(top_n: int, fusion: str, tau: float, diversity_lambda: float, methods: str | None,
+                      targets: str | None, ig_steps: int, include_history: bool):
+    """The flags as ExplainSettings: the one validation every source goes through (a bad value is an error
+    naming the flag's setting and its allowed range, never clamped silently)."""
+    from recviz.config import ExplainSettings
 
-    chosen = tuple(m.strip() for m in methods.split(",") if m.strip()) if methods else ATTRIBUTION_METHODS
-    return ExplainSettings(top_n=top_n, fusion=fusion, methods=chosen, ig_steps=ig_steps,
-                           targets=tuple(_id_list(targets, "--targets")) or None)
+    chosen = tuple(m.strip() for m in methods.split(",") if m.strip()) if methods else _EXPLAIN.methods
+    return ExplainSettings(top_n=top_n, fusion=fusion, tau=tau, diversity_lambda=diversity_lambda, methods=chosen,
+                           ig_steps=ig_steps, targets=tuple(_id_list(targets, "--targets")) or None,
+                           exclude_history=not include_history)
+
+
+def _stored_map(ckpt) -> tuple[object | None, str | None]:
+    """The checkpoint's interest map (None when it has none) and, when the stored map is stale or corrupt, a
+    notice for the reports; that case is also warned about on stderr, and the command goes on without it."""
+    from recviz.explain.users import stored_map
+
+    try:
+        return stored_map(ckpt), None
+    except RecvizError as exc:
+        typer.echo(f"warning: the interest map is left out: {exc}", err=True)
+        return None, f"The interest map is left out: {exc}"
 
 
 @app.command("explain")
@@ -175,11 +195,14 @@ def explain_cmd(
     out: Annotated[Path, typer.Option(help="Report file to write (or an existing directory).")],
     remove: Annotated[str | None, typer.Option(help="Item ids to remove from the history: 1,2,3.")] = None,
     add: Annotated[str | None, typer.Option(help="Item ids to add as the most recent items: 1,2,3.")] = None,
-    top_n: Annotated[int, typer.Option(help="Length of the recommendation lists.")] = 10,
-    fusion: Annotated[str, typer.Option(help="weighted, max or diverse.")] = "weighted",
+    top_n: Annotated[int, typer.Option(help="Length of the recommendation lists.")] = _EXPLAIN.top_n,
+    fusion: Annotated[str, typer.Option(help="weighted, max or diverse.")] = _EXPLAIN.fusion,
+    tau: Annotated[float, typer.Option(help="Temperature τ of the weighted fusion.")] = _EXPLAIN.tau,
+    diversity_lambda: Annotated[float, typer.Option(help="λ of the diverse fusion (0: max merge).")] = _EXPLAIN.diversity_lambda,
     methods: Annotated[str | None, typer.Option(help="Attribution methods (default all): integrated_gradients,occlusion,attention.")] = None,
     targets: Annotated[str | None, typer.Option(help="Item ids to explain (default: the top 5 fused).")] = None,
-    ig_steps: Annotated[int, typer.Option(help="Integrated Gradients steps.")] = 50,
+    ig_steps: Annotated[int, typer.Option(help="Integrated Gradients steps.")] = _EXPLAIN.ig_steps,
+    include_history: Annotated[bool, typer.Option(help=_INCLUDE_HELP)] = False,
     fmt: Annotated[str, typer.Option("--format", help="html or json.")] = "html",
     threads: Annotated[int, typer.Option(help="Torch CPU threads (1 is fastest on a shared CPU).")] = 1,
 ) -> None:
@@ -187,15 +210,16 @@ def explain_cmd(
     import torch
 
     torch.set_num_threads(threads)
-    from recviz.explain.users import explain_user, stored_map
+    from recviz.explain.users import explain_user
     from recviz.models.checkpoint import load_checkpoint
     from recviz.report import write_report
 
     ckpt = load_checkpoint(checkpoint)
-    settings = _explain_settings(top_n, fusion, methods, targets, ig_steps)
-    item_map = stored_map(ckpt)
+    settings = _explain_settings(top_n, fusion, tau, diversity_lambda, methods, targets, ig_steps, include_history)
+    item_map, map_notice = _stored_map(ckpt)
     exp = explain_user(ckpt, user, settings, remove=_id_list(remove, "--remove"), add=_id_list(add, "--add"),
                        item_map=item_map)
+    exp.notices.extend([map_notice] if map_notice else [])
     path = write_report(exp, out, fmt, item_map)
     for notice in exp.notices:
         typer.echo(f"note: {notice}")
@@ -208,10 +232,13 @@ def report_cmd(
     out: Annotated[Path, typer.Option(help="Directory to write one report per user into.")],
     users: Annotated[str | None, typer.Option(help="User ids: 1,2,3.")] = None,
     all_users: Annotated[bool, typer.Option("--all", help="Every user of the checkpoint's data set.")] = False,
-    top_n: Annotated[int, typer.Option(help="Length of the recommendation lists.")] = 10,
-    fusion: Annotated[str, typer.Option(help="weighted, max or diverse.")] = "weighted",
+    top_n: Annotated[int, typer.Option(help="Length of the recommendation lists.")] = _EXPLAIN.top_n,
+    fusion: Annotated[str, typer.Option(help="weighted, max or diverse.")] = _EXPLAIN.fusion,
+    tau: Annotated[float, typer.Option(help="Temperature τ of the weighted fusion.")] = _EXPLAIN.tau,
+    diversity_lambda: Annotated[float, typer.Option(help="λ of the diverse fusion (0: max merge).")] = _EXPLAIN.diversity_lambda,
     methods: Annotated[str | None, typer.Option(help="Attribution methods (default all).")] = None,
-    ig_steps: Annotated[int, typer.Option(help="Integrated Gradients steps.")] = 50,
+    ig_steps: Annotated[int, typer.Option(help="Integrated Gradients steps.")] = _EXPLAIN.ig_steps,
+    include_history: Annotated[bool, typer.Option(help=_INCLUDE_HELP)] = False,
     fmt: Annotated[str, typer.Option("--format", help="html or json.")] = "html",
     threads: Annotated[int, typer.Option(help="Torch CPU threads (1 is fastest on a shared CPU).")] = 1,
 ) -> None:
@@ -222,21 +249,23 @@ def report_cmd(
     torch.set_num_threads(threads)
 
     from recviz.errors import ConfigError
-    from recviz.explain.users import explain_user, stored_map, user_ids
+    from recviz.explain.users import explain_user, user_ids
     from recviz.models.checkpoint import load_checkpoint
     from recviz.report import write_report
 
     if all_users == (users is not None):
         raise ConfigError("pass either --users 1,2,3 or --all")
     ckpt = load_checkpoint(checkpoint)
-    settings = _explain_settings(top_n, fusion, methods, None, ig_steps)
+    settings = _explain_settings(top_n, fusion, tau, diversity_lambda, methods, None, ig_steps, include_history)
     chosen = user_ids(ckpt) if all_users else _id_list(users, "--users")
-    item_map = stored_map(ckpt)
+    item_map, map_notice = _stored_map(ckpt)
     out.mkdir(parents=True, exist_ok=True)
     failed: list[int] = []
     for uid in tqdm(chosen, desc="reports", unit="user"):
         try:
-            write_report(explain_user(ckpt, uid, settings, item_map=item_map), out, fmt, item_map)
+            exp = explain_user(ckpt, uid, settings, item_map=item_map)
+            exp.notices.extend([map_notice] if map_notice else [])
+            write_report(exp, out, fmt, item_map)
         except RecvizError as exc:
             failed.append(uid)
             tqdm.write(f"user {uid}: skipped: {exc}", file=sys.stderr)

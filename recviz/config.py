@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import dataclasses
+import math
+import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,8 +25,165 @@ ATTRIBUTION_METHODS: tuple[str, ...] = ("integrated_gradients", "occlusion", "at
 
 
 @dataclass(frozen=True)
+class NumberRange:
+    """The allowed values of a numeric setting: what the app's widgets offer and every source is held to."""
+
+    low: float
+    high: float
+    step: float
+    integer: bool
+
+    def describe(self) -> str:
+        fmt = (lambda v: f"{v:.0f}") if self.integer else (lambda v: f"{v:g}")
+        return f"{'a whole number' if self.integer else 'a number'} from {fmt(self.low)} to {fmt(self.high)}"
+
+
+# One table for every source of explain settings: the URL, saved scenarios, the CLI and the sidebar widgets.
+SETTING_RANGES: dict[str, NumberRange] = {
+    "top_n": NumberRange(1, 50, 1, True),
+    "tau": NumberRange(0.1, 5.0, 0.1, False),
+    "diversity_lambda": NumberRange(0.0, 1.0, 0.05, False),
+    "num_targets": NumberRange(0, 20, 1, True),  # 0: no attributions
+    "ig_steps": NumberRange(2, 500, 1, True),
+    "random_orders": NumberRange(0, 100, 1, True),
+    "seed": NumberRange(0, 2**31 - 1, 1, True),
+}
+MAX_TARGETS = 100          # explicit items to explain
+MAX_NUMBER_TEXT = 32       # characters of a number written as text (a 5-million-digit "number" is refused unread)
+_TRUE, _FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
+
+
+def parse_number(value: Any, name: str, spec: NumberRange) -> int | float:
+    """``value`` (a number or its text) as the setting ``name``: :class:`ConfigError` when it is not a finite
+    number of the right kind (NaN, infinity, text, booleans) or lies outside ``spec``."""
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        raise ConfigError(f"{name} must be {spec.describe()}, got {type(value).__name__} {_shown(value)}")
+    if isinstance(value, str):
+        text = value.strip()
+        if len(text) > MAX_NUMBER_TEXT:
+            raise ConfigError(f"{name} must be {spec.describe()}, got a {len(text):,}-character text")
+        try:
+            number: float = float(text)
+        except ValueError:
+            raise ConfigError(f"{name} must be {spec.describe()}, got {_shown(text)}") from None
+    else:
+        number = float(value)
+    if not math.isfinite(number):
+        raise ConfigError(f"{name} must be {spec.describe()}, got {number} (not a finite number)")
+    if spec.integer and not number.is_integer():
+        raise ConfigError(f"{name} must be {spec.describe()}, got {number:g}")
+    if not spec.low <= number <= spec.high:
+        raise ConfigError(f"{name} must be {spec.describe()}, got {number:g}")
+    return int(number) if spec.integer else number
+
+
+def parse_id(value: Any, what: str = "an id") -> int:
+    """An item or user id: a whole number (or its text, at most 19 digits), exactly, never through float."""
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) < 2**63:
+        return value
+    text = value.strip() if isinstance(value, str) else None
+    if text is not None and len(text) <= 20 and re.fullmatch(r"-?\d{1,19}", text) and abs(int(text)) < 2**63:
+        return int(text)
+    raise ConfigError(f"{what} must be a whole number, got {_shown(value)}")
+
+
+def parse_flag(value: Any, name: str) -> bool:
+    """A yes/no setting from a bool or its text (1/0, true/false, yes/no, on/off)."""
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower() if isinstance(value, str | int) else None
+    if text in _TRUE or text in _FALSE:
+        return text in _TRUE
+    raise ConfigError(f"{name} must be true or false (1 or 0), got {_shown(value)}")
+
+
+def _shown(value: Any, limit: int = 40) -> str:
+    """A short repr of a value a user supplied (long texts are cut, so a message never echoes megabytes)."""
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _clamp(value: Any, spec: NumberRange) -> int | float | None:
+    """A finite number outside ``spec`` moved to its nearest end (None when ``value`` is not a number)."""
+    try:
+        number = parse_number(value, "", NumberRange(-math.inf, math.inf, spec.step, spec.integer))
+    except ConfigError:
+        return None
+    number = min(max(number, spec.low), spec.high)
+    return int(number) if spec.integer else float(number)
+
+
+def _clean_one(name: str, value: Any) -> Any:
+    """One explain setting checked and converted; raises :class:`ConfigError` saying what is wrong."""
+    if name in SETTING_RANGES:
+        return parse_number(value, name, SETTING_RANGES[name])
+    if name == "fusion":
+        if value not in FUSION_MODES:
+            raise ConfigError(f"unknown fusion mode {_shown(value)}; choose one of {', '.join(FUSION_MODES)}")
+        return value
+    if name == "methods":
+        methods = [value] if isinstance(value, str) else value
+        if not isinstance(methods, list | tuple):
+            raise ConfigError(f"methods must be a list of names, got {_shown(value)}")
+        bad = [m for m in methods if m not in ATTRIBUTION_METHODS]
+        if bad:
+            raise ConfigError(f"unknown attribution method(s) {_shown(bad)}; choose from "
+                              f"{', '.join(ATTRIBUTION_METHODS)}")
+        return tuple(dict.fromkeys(methods))
+    if name == "targets":
+        if value is None:
+            return None
+        if not isinstance(value, list | tuple) or len(value) > MAX_TARGETS:
+            raise ConfigError(f"targets must be a list of at most {MAX_TARGETS} item ids, got {_shown(value)}")
+        return tuple(parse_id(t, "a target id") for t in value)
+    if name == "exclude_history":
+        return parse_flag(value, name)
+    raise ConfigError(f"unknown explain setting {name!r}")
+
+
+def clean_explain_settings(obj: Mapping[str, Any], *, lenient: bool) -> tuple[dict[str, Any], list[str]]:
+    """The one validation of explain settings, whatever their source (URL, scenario, CLI flags, widgets).
+
+    Returns the valid settings (field name → value, ready for :class:`ExplainSettings`) and one message per
+    problem. ``lenient`` (the app): an out-of-range number is clamped to the nearest allowed value, any
+    other bad value (NaN, infinity, wrong type, unknown choice) or unknown key is dropped, so the default
+    applies; unknown attribution methods are dropped one by one. Not lenient (the CLI, files): any
+    problem raises one :class:`ConfigError` listing them all.
+    """
+    known = {f.name for f in dataclasses.fields(ExplainSettings)}
+    clean: dict[str, Any] = {}
+    problems: list[str] = []
+    for name, value in obj.items():
+        if name not in known:
+            problems.append(f"unknown setting {_shown(name)} ignored (known: {', '.join(sorted(known))})")
+            continue
+        try:
+            clean[name] = _clean_one(name, value)
+            continue
+        except (ConfigError, TypeError, ValueError) as exc:
+            message = str(exc)
+        if not lenient:
+            problems.append(message)
+            continue
+        clamped = _clamp(value, SETTING_RANGES[name]) if name in SETTING_RANGES else None
+        if clamped is not None:
+            clean[name] = clamped
+            problems.append(f"{message}; using {clamped:g}")
+        elif name == "methods" and isinstance(value, list | tuple):
+            clean[name] = tuple(dict.fromkeys(m for m in value if m in ATTRIBUTION_METHODS))
+            problems.append(f"{message}; the others are kept")
+        else:
+            problems.append(f"{message}; using the default {_shown(getattr(ExplainSettings, name, None))}")
+    if problems and not lenient:
+        raise ConfigError("; ".join(problems))
+    return clean, problems
+
+
+@dataclass(frozen=True)
 class ExplainSettings:
-    """What :func:`recviz.explain.explain` computes. The defaults are what the app opens with."""
+    """What :func:`recviz.explain.explain` computes. The defaults are what the app opens with.
+
+    Every value is checked by :func:`clean_explain_settings` (the same rules for every source)."""
 
     top_n: int = 10
     fusion: str = "weighted"            # one of FUSION_MODES
@@ -34,25 +194,13 @@ class ExplainSettings:
     num_targets: int = 5
     ig_steps: int = 50
     random_orders: int = 10             # random deletion orders averaged for the faithfulness baseline
-    exclude_history: bool = True        # never recommend items already in the history
+    exclude_history: bool = True        # never recommend items of the whole history ("show already-seen items" off)
     seed: int = 0
 
     def __post_init__(self) -> None:
-        if self.fusion not in FUSION_MODES:
-            raise ConfigError(f"unknown fusion mode {self.fusion!r}; choose one of {', '.join(FUSION_MODES)}")
-        bad = [m for m in self.methods if m not in ATTRIBUTION_METHODS]
-        if bad:
-            raise ConfigError(
-                f"unknown attribution method(s) {bad}; choose from {', '.join(ATTRIBUTION_METHODS)}"
-            )
-        if self.top_n < 1 or self.top_n > 500:
-            raise ConfigError(f"top_n must be between 1 and 500, got {self.top_n}")
-        if self.tau <= 0:
-            raise ConfigError(f"tau must be positive, got {self.tau}")
-        if not 0.0 <= self.diversity_lambda <= 1.0:
-            raise ConfigError(f"diversity_lambda must be in [0, 1], got {self.diversity_lambda}")
-        if self.ig_steps < 2:
-            raise ConfigError(f"ig_steps must be at least 2, got {self.ig_steps}")
+        clean, _ = clean_explain_settings(dataclasses.asdict(self), lenient=False)
+        for name, value in clean.items():
+            object.__setattr__(self, name, value)
 
     def to_dict(self) -> dict[str, Any]:
         out = dataclasses.asdict(self)
@@ -63,12 +211,7 @@ class ExplainSettings:
     @classmethod
     def from_dict(cls, obj: dict[str, Any]) -> ExplainSettings:
         _check_known_fields(cls, obj, "explain")
-        values = dict(obj)
-        if "methods" in values:
-            values["methods"] = tuple(values["methods"])
-        if values.get("targets") is not None:
-            values["targets"] = tuple(int(t) for t in values["targets"])
-        return cls(**values)
+        return cls(**obj)
 
 
 INTEREST_SELECTIONS: tuple[str, ...] = ("argmax", "label-aware")

@@ -11,6 +11,7 @@ import streamlit as st
 from recviz.data import Dataset, dataset_info
 from recviz.ui import loaders
 from recviz.ui.errors import guarded
+from recviz.viz.text import markdown_text
 
 USER_KEY = "w_data_user"
 
@@ -20,10 +21,11 @@ def page() -> None:
     st.title("Data set")
     data = guarded("Could not read the data set", loaders.dataset, str(path))
     if data is None:
-        st.caption(f"Looked in `{path}`; set {loaders.DATA_ENV} to another data directory.")
+        st.caption(f"Looked in {markdown_text(path)}; set {loaders.DATA_ENV} to another data directory.")
         return
     info = dataset_info(data)
-    st.caption(f"**{info.name}** · {info.format} · `{info.source}` · another data set: set {loaders.DATA_ENV}")
+    st.caption(f"**{markdown_text(info.name)}** · {info.format} · {markdown_text(info.source)} · another data set: set "
+               f"{loaders.DATA_ENV}")
     cols = st.columns(4)
     cols[0].metric("Users", f"{info.users:,}")
     cols[1].metric("Items rated", f"{info.items:,}", help=f"{info.catalogue_items:,} in the catalogue")

@@ -12,6 +12,7 @@ from typing import ParamSpec, TypeVar
 import streamlit as st
 
 from recviz.errors import RecvizError
+from recviz.viz.text import markdown_text
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -19,7 +20,7 @@ T = TypeVar("T")
 
 def show_error(exc: RecvizError, what: str = "") -> None:
     """One red box: what failed (optional) and the error's own message."""
-    text = str(exc).strip() or type(exc).__name__
+    text = markdown_text(str(exc).strip() or type(exc).__name__)  # messages echo file and link contents
     st.error(f"**{what}**  \n{text}" if what else text, icon=":material/error:")
 
 

@@ -18,7 +18,7 @@ from recviz.ui import state
 from recviz.ui.edits import add_op, move_op, parse_history_file, remove_op
 from recviz.viz.style import interest_color
 from recviz.viz.tables import history_table
-from recviz.viz.text import interest_name
+from recviz.viz.text import interest_name, markdown_text
 
 UPLOAD_KEY = "history_upload"
 UPLOAD_ERROR_KEY = "_upload_error"
@@ -171,7 +171,7 @@ def _add_box(catalogue: Catalogue) -> None:
     query = left.text_input("Add an item", key=SEARCH_KEY, placeholder="search titles, e.g. matrix")
     hits = catalogue.search(query, limit=25) if query else []
     if query and not hits:
-        left.caption(f"No title in this model's catalogue contains “{query}”.")
+        left.caption(f"No title in this model's catalogue contains “{markdown_text(query)}”.")
     if hits:
         options = [item.item_id for item in hits]
         if st.session_state.get(PICK_KEY) not in options:
@@ -190,6 +190,6 @@ def _upload_box(vocab: Vocab, max_length: int) -> None:
         help='JSON: [1, 32, 260] or {"history": [...]}; CSV: an item_id column or one id a line',
     )
     if st.session_state.get(UPLOAD_ERROR_KEY):
-        st.error(f"**The upload was not used.**  \n{st.session_state[UPLOAD_ERROR_KEY]}", icon=":material/error:")
+        st.error(f"**The upload was not used.**  \n{markdown_text(st.session_state[UPLOAD_ERROR_KEY])}", icon=":material/error:")
     if st.session_state.get(UPLOAD_NOTE_KEY):
-        st.warning(st.session_state[UPLOAD_NOTE_KEY], icon=":material/content_cut:")
+        st.warning(markdown_text(st.session_state[UPLOAD_NOTE_KEY]), icon=":material/content_cut:")

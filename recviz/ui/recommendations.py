@@ -3,8 +3,6 @@ it entered or moved after the edit) beside each interest's own list, and the ite
 
 from __future__ import annotations
 
-import html
-
 import pandas as pd
 import streamlit as st
 
@@ -12,7 +10,7 @@ from recviz.data import Catalogue
 from recviz.explain.types import Explanation
 from recviz.viz.style import interest_color
 from recviz.viz.tables import STATUS_NEW, fused_table, left_items_table, per_interest_table
-from recviz.viz.text import interest_name
+from recviz.viz.text import interest_name, markdown_text
 
 GAIN_STYLE = "color: #047857; font-weight: 600"
 LOSS_STYLE = "color: #B91C1C"
@@ -20,9 +18,9 @@ LISTS_PER_ROW = 2
 
 
 def interest_heading(k: int, label: str) -> str:
-    """Markdown (with a coloured square) naming interest ``k``; the label is escaped."""
+    """Markdown (with a coloured square) naming interest ``k``; the label is escaped (HTML and Markdown)."""
     return (f'<span style="color:{interest_color(k)}; font-size:1.1em">■</span> '
-            f"**{interest_name(k)}** <span style='color:#6B7280'>{html.escape(label)}</span>")
+            f"**{interest_name(k)}** <span style='color:#6B7280'>{markdown_text(label)}</span>")
 
 
 def _status_style(value: object) -> str:

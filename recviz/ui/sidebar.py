@@ -11,11 +11,12 @@ from collections.abc import Sequence
 
 import streamlit as st
 
-from recviz.config import ATTRIBUTION_METHODS, FUSION_MODES
+from recviz.config import ATTRIBUTION_METHODS, FUSION_MODES, SETTING_RANGES
 from recviz.explain.types import Explanation
 from recviz.ui import loaders, state
 from recviz.viz.figures import item_title
 from recviz.viz.style import method_label
+from recviz.viz.text import markdown_text
 
 K = state.WIDGET_KEYS
 FUSION_HELP = (
@@ -46,7 +47,7 @@ def checkpoint_picker(names: Sequence[str]) -> str:
     requested = st.session_state.get(K["checkpoint"])
     fallback = loaders.default_checkpoint(names)
     if requested is not None and requested not in names:
-        st.error(f"The checkpoint {requested!r} from the link or scenario is not under the models directory; "
+        st.error(f"The checkpoint '{markdown_text(str(requested)[:80])}' from the link or scenario is not under the models directory; "
                  f"showing {fallback!r} instead.")
     _keep_valid(K["checkpoint"], names, fallback)
     return st.sidebar.selectbox(
@@ -59,7 +60,7 @@ def user_picker(users: Sequence[int]) -> int | None:
     """Type a user id (the box filters as you type) or draw a random user; changing user drops the edits."""
     requested = st.session_state.get(K["user_id"])
     if requested is not None and requested not in users and st.session_state.get(state.UPLOADED_KEY) is None:
-        st.error(f"User {requested} is not in this checkpoint's data set; showing user {users[0]} instead.")
+        st.error(f"User {markdown_text(requested)} is not in this checkpoint's data set; showing user {users[0]} instead.")
     uploaded = st.session_state.get(state.UPLOADED_KEY) is not None
     _keep_valid(K["user_id"], [*users, None] if uploaded else users, None if uploaded else users[0])
     left, right = st.sidebar.columns([3, 1], vertical_alignment="bottom")
@@ -72,20 +73,31 @@ def user_picker(users: Sequence[int]) -> int | None:
     return user
 
 
+def _slider(container, label: str, name: str, help: str) -> None:
+    """A slider over the setting's one allowed range (``recviz.config.SETTING_RANGES``), which every source of
+    settings is validated against, so the value in the session is always one the slider can show."""
+    spec = SETTING_RANGES[name]
+    kind = int if spec.integer else float
+    container.slider(label, kind(spec.low), kind(spec.high), key=K[name], step=kind(spec.step), help=help)
+
+
 def settings_panel() -> None:
-    """Top-N, fusion mode with its parameter, and the attribution methods."""
+    """Top-N, fusion mode with its parameter, the attribution methods, and "show already-seen items"."""
     side = st.sidebar
-    side.slider("Recommendations per list (top-N)", 5, 50, key=K["top_n"], step=5)
+    _slider(side, "Recommendations per list (top-N)", "top_n", "Length of the fused and per-interest lists")
     _keep_valid(K["fusion"], FUSION_MODES, state.ViewState().fusion)  # a segmented control can be clicked off
     fusion = side.segmented_control("Fusion", FUSION_MODES, key=K["fusion"], help=FUSION_HELP, width="stretch")
     if fusion == "weighted":
-        side.slider("Temperature τ", 0.1, 5.0, key=K["tau"], step=0.1,
-                    help="Low τ: each item follows its best interest; high τ: interests are averaged")
+        _slider(side, "Temperature τ", "tau", "Low τ: each item follows its best interest; high τ: interests are "
+                "averaged")
     elif fusion == "diverse":
-        side.slider("Diversity λ", 0.0, 1.0, key=K["diversity_lambda"], step=0.05,
-                    help="0: plain max merge; 1: genre diversity only")
+        _slider(side, "Diversity λ", "diversity_lambda", "0: plain max merge; 1: genre diversity only")
     side.multiselect("Attribution methods", ATTRIBUTION_METHODS, key=K["methods"], format_func=method_label,
                      help="How much each history item drives the explained recommendation")
+    side.toggle("Show already-seen items", key=K["show_seen"],
+                help="Off (the default, as in evaluation): no list shows an item of the whole history, even one "
+                     "older than the part the model reads. On: history items may be recommended, as "
+                     "`recviz evaluate --include-history` / `recviz explain --include-history` do.")
 
 
 def target_picker(container, exp: Explanation) -> None:  # container: a st.sidebar slot

@@ -13,9 +13,9 @@ from typing import Any
 
 import streamlit as st
 
-from recviz.config import ATTRIBUTION_METHODS, FUSION_MODES, ExplainSettings
+from recviz.config import ExplainSettings, clean_explain_settings, parse_flag, parse_id
 from recviz.errors import ConfigError, RecvizError
-from recviz.ui.edits import parse_ops
+from recviz.ui.edits import MAX_EDITS, MAX_UPLOAD_ITEMS, parse_ops
 
 _DEFAULTS = ExplainSettings()
 DEFAULT_METHODS: tuple[str, ...] = _DEFAULTS.methods
@@ -30,6 +30,7 @@ WIDGET_KEYS: dict[str, str] = {
     "diversity_lambda": "w_lambda",
     "methods": "w_methods",
     "target": "w_target",
+    "show_seen": "w_seen",
 }
 EDITS_KEY = "edits"            # tuple of edit tokens (recviz.ui.edits)
 UPLOADED_KEY = "uploaded"      # uploaded starting history (tuple of raw ids) or None
@@ -38,7 +39,21 @@ NOTICE_KEY = "_view_notices"   # messages about a link that could not be honoure
 
 # URL parameter names (short, stable: links are shared)
 _Q = {"checkpoint": "ckpt", "user_id": "user", "uploaded": "up", "edits": "edit", "top_n": "n",
-      "fusion": "fusion", "tau": "tau", "diversity_lambda": "lambda", "methods": "method", "target": "target"}
+      "fusion": "fusion", "tau": "tau", "diversity_lambda": "lambda", "methods": "method", "target": "target",
+      "show_seen": "seen"}
+_LISTS = ("uploaded", "edits", "methods")
+# the explain settings a view holds, by ViewState field name (show_seen is the inverse of exclude_history)
+_SETTING_FIELDS = ("top_n", "fusion", "tau", "diversity_lambda", "methods")
+_STREAMLIT_PARAMS = ("embed", "embed_options")  # Streamlit's own URL parameters, not recviz settings
+MAX_NAME_TEXT = 200  # characters of a checkpoint name or an id read from a link
+
+
+@dataclass(frozen=True)
+class ParsedView:
+    """A view read from a link or a scenario, and what in it could not be honoured (one sentence each)."""
+
+    view: ViewState
+    problems: list[str]
 
 
 @dataclass(frozen=True)
@@ -55,6 +70,7 @@ class ViewState:
     diversity_lambda: float = _DEFAULTS.diversity_lambda
     methods: tuple[str, ...] = DEFAULT_METHODS
     target: int | None = None              # recommended item to explain; None = the top fused item
+    show_seen: bool = not _DEFAULTS.exclude_history  # "show already-seen items": history items may be listed
 
     def settings(self) -> ExplainSettings:
         """The explain settings this view asks for (raises ConfigError on invalid values); the rest are the
@@ -62,6 +78,7 @@ class ViewState:
         return ExplainSettings(
             top_n=self.top_n, fusion=self.fusion, tau=self.tau, diversity_lambda=self.diversity_lambda,
             methods=self.methods, targets=None if self.target is None else (self.target,),
+            exclude_history=not self.show_seen,
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -72,35 +89,45 @@ class ViewState:
         return out
 
     @classmethod
-    def from_dict(cls, obj: Mapping[str, Any]) -> ViewState:
-        """Rebuild from :meth:`to_dict` output (a scenario); raises ConfigError on bad values."""
+    def parse(cls, obj: Mapping[str, Any], source: str = "view") -> ParsedView:
+        """The view ``obj`` describes (a scenario's dict, or URL parameters as :meth:`from_query_params` reads
+        them), keeping every valid part: a number out of range is clamped, any other bad value, an unknown
+        key or an over-long list is dropped, and each is reported in ``problems``. Never raises."""
+        problems: list[str] = []
+        values: dict[str, Any] = {}
         known = {f.name for f in dataclasses.fields(cls)}
-        values = {k: v for k, v in obj.items() if k in known}
-        try:
-            state = cls(
-                checkpoint=values.get("checkpoint"),
-                user_id=_opt_int(values.get("user_id")),
-                uploaded=None if values.get("uploaded") is None else tuple(int(i) for i in values["uploaded"]),
-                edits=parse_ops(values.get("edits") or ()),
-                top_n=int(values.get("top_n", _DEFAULTS.top_n)),
-                fusion=str(values.get("fusion", _DEFAULTS.fusion)),
-                tau=float(values.get("tau", _DEFAULTS.tau)),
-                diversity_lambda=float(values.get("diversity_lambda", _DEFAULTS.diversity_lambda)),
-                methods=tuple(values.get("methods", DEFAULT_METHODS)),
-                target=_opt_int(values.get("target")),
-            )
-        except (TypeError, ValueError) as exc:
-            raise ConfigError(f"the saved view is malformed ({exc}); open the app without it") from None
-        state.validate()
-        return state
+        unknown = [str(k)[:40] for k in obj if k not in known]
+        if unknown:
+            problems.append(f"unknown {source} parameter(s) {unknown} ignored")
+        settings = {name: obj[name] for name in _SETTING_FIELDS if name in obj}
+        clean, setting_problems = clean_explain_settings(settings, lenient=True)
+        problems += setting_problems
+        values.update(clean)
+        if "show_seen" in obj:
+            try:
+                values["show_seen"] = parse_flag(obj["show_seen"], "show already-seen items")
+            except ConfigError as exc:
+                problems.append(f"{exc}; ignored")
+        for name, convert in (("checkpoint", _name), ("user_id", _opt_id), ("target", _opt_id),
+                              ("uploaded", _ids), ("edits", _edit_tokens)):
+            if name not in obj:
+                continue
+            try:
+                values[name] = convert(obj[name])
+            except (RecvizError, TypeError, ValueError) as exc:
+                problems.append(f"{name.replace('_', ' ')}: {exc}; ignored")
+        return ParsedView(cls(**values), problems)
+
+    @classmethod
+    def from_dict(cls, obj: Mapping[str, Any]) -> ViewState:
+        """Rebuild from :meth:`to_dict` output exactly; raises ConfigError listing what is wrong."""
+        parsed = cls.parse(obj, "saved view")
+        if parsed.problems:
+            raise ConfigError(f"the saved view is malformed ({'; '.join(parsed.problems)})")
+        return parsed.view
 
     def validate(self) -> None:
-        if self.fusion not in FUSION_MODES:
-            raise ConfigError(f"unknown fusion mode {self.fusion!r}; choose one of {', '.join(FUSION_MODES)}")
-        bad = [m for m in self.methods if m not in ATTRIBUTION_METHODS]
-        if bad:
-            raise ConfigError(f"unknown attribution method(s) {bad}; choose from {', '.join(ATTRIBUTION_METHODS)}")
-        self.settings()  # range checks live in ExplainSettings
+        self.settings()  # every check lives in recviz.config.clean_explain_settings
 
     def to_query_params(self) -> dict[str, str | list[str]]:
         """URL parameters; settings equal to the defaults are left out to keep links short."""
@@ -112,42 +139,82 @@ class ViewState:
                 continue
             if isinstance(value, tuple):
                 out[key] = [str(v) for v in value]
+            elif isinstance(value, bool):
+                out[key] = "1" if value else "0"
             else:
                 out[key] = str(value)
         return out
 
     @classmethod
-    def from_query_params(cls, params: Mapping[str, str | list[str]]) -> ViewState:
-        """Parse URL parameters (single values or lists); raises ConfigError naming a bad parameter."""
-        def one(key: str) -> str | None:
-            value = params.get(key)
-            if isinstance(value, list):
-                return value[-1] if value else None
-            return value
-
-        def many(key: str) -> list[str] | None:
-            value = params.get(key)
-            if value is None:
-                return None
-            items = value if isinstance(value, list) else [value]
-            return [part for item in items for part in str(item).split(",") if part.strip()]
-
+    def parse_query_params(cls, params: Mapping[str, str | list[str]]) -> ParsedView:
+        """URL parameters (single values or lists) as a view, lenient as :meth:`parse`. Lists (``up``,
+        ``edit``) are split lazily and refused past their limit, so a link with 100,000 ids costs nothing."""
+        by_key = {key: name for name, key in _Q.items()}
         obj: dict[str, Any] = {}
-        for name, key in _Q.items():
-            if name in ("uploaded", "edits", "methods"):
-                value: Any = many(key)
+        problems: list[str] = []
+        for key, value in params.items():
+            if key in _STREAMLIT_PARAMS:
+                continue
+            name = by_key.get(key, key)
+            if name in _LISTS:
+                limit = MAX_EDITS if name == "edits" else MAX_UPLOAD_ITEMS
+                parts = _bounded_parts(value, limit)
+                if parts is None:
+                    problems.append(f"the link's '{key}' parameter holds more than {limit:,} entries, more than "
+                                    "a link may carry; it was ignored (upload the history as a file instead)")
+                    continue
+                obj[name] = parts
             else:
-                value = one(key)
-            if value is not None:
-                obj[name] = value
-        try:
-            return cls.from_dict(obj)
-        except RecvizError as exc:
-            raise ConfigError(f"the link's parameters are invalid: {exc}") from None
+                obj[name] = value[-1] if isinstance(value, list) and value else value
+        parsed = cls.parse(obj, "link")
+        return ParsedView(parsed.view, problems + parsed.problems)
+
+    @classmethod
+    def from_query_params(cls, params: Mapping[str, str | list[str]]) -> ViewState:
+        """Parse URL parameters strictly; raises ConfigError naming every bad parameter."""
+        parsed = cls.parse_query_params(params)
+        if parsed.problems:
+            raise ConfigError(f"the link's parameters are invalid: {'; '.join(parsed.problems)}")
+        return parsed.view
 
 
-def _opt_int(value: Any) -> int | None:
-    return None if value is None or value == "" else int(value)
+def _bounded_parts(value: str | list[str], limit: int) -> list[str] | None:
+    """Comma-separated entries of one URL parameter (or its repeats), None when there are more than ``limit``:
+    the text is split at most ``limit + 1`` times, so a huge parameter is never split in full."""
+    out: list[str] = []
+    for item in value if isinstance(value, list) else [value]:
+        parts = str(item).split(",", limit + 1 - len(out))
+        out += [p for p in parts if p.strip()]
+        if len(out) > limit:
+            return None
+    return out
+
+
+def _name(value: Any) -> str:
+    text = str(value)
+    if not text or len(text) > MAX_NAME_TEXT or "/" in text or "\\" in text or text.startswith("."):
+        raise ConfigError(f"{text[:40]!r} is not a checkpoint directory name")
+    return text
+
+
+def _opt_id(value: Any) -> int | None:
+    if value is None or value == "":
+        return None
+    return parse_id(value)
+
+
+def _ids(value: Any) -> tuple[int, ...] | None:
+    if value is None:
+        return None
+    if not isinstance(value, list | tuple) or len(value) > MAX_UPLOAD_ITEMS:
+        raise ConfigError(f"expected a list of at most {MAX_UPLOAD_ITEMS:,} item ids")
+    return tuple(parse_id(v, "an item id") for v in value)
+
+
+def _edit_tokens(value: Any) -> tuple[str, ...]:
+    if not isinstance(value, list | tuple) or len(value) > MAX_EDITS:
+        raise ConfigError(f"expected a list of at most {MAX_EDITS:,} history edits")
+    return parse_ops([str(v)[:MAX_NAME_TEXT] for v in value])
 
 
 # --- Streamlit binding -------------------------------------------------------------------------------------
@@ -164,30 +231,26 @@ def write_session(state: ViewState) -> None:
 
 
 def read_session() -> ViewState:
-    """The view the widgets currently hold."""
+    """The view the widgets currently hold (checked like a link: a value no widget could hold is dropped)."""
     ss = st.session_state
     values: dict[str, Any] = {name: ss.get(key) for name, key in WIDGET_KEYS.items()}
-    base = ViewState()
-    for name in ("top_n", "fusion", "tau", "diversity_lambda"):
-        if values[name] is None:
-            values[name] = getattr(base, name)
-    values["methods"] = tuple(values["methods"] if values["methods"] is not None else base.methods)
-    return ViewState(edits=tuple(ss.get(EDITS_KEY, ())), uploaded=ss.get(UPLOADED_KEY), **values)
+    values = {k: v for k, v in values.items() if v is not None or k in ("user_id", "target")}
+    values.update(edits=tuple(ss.get(EDITS_KEY, ())), uploaded=ss.get(UPLOADED_KEY))
+    return ViewState.parse(values, "widget").view
 
 
 def init_session() -> None:
-    """On a session's first run, open the view the URL describes (a bad link is reported, not fatal)."""
+    """On a session's first run, open the view the URL describes: what a link gets wrong is clamped or
+    dropped and reported once as a warning, the rest of the link is honoured."""
     ss = st.session_state
     if ss.get(INIT_KEY):
         return
     ss[INIT_KEY] = True
     params = {key: st.query_params.get_all(key) for key in st.query_params}
-    try:
-        state = ViewState.from_query_params(params)
-    except RecvizError as exc:
-        ss[NOTICE_KEY] = [str(exc)]
-        state = ViewState()
-    write_session(state)
+    parsed = ViewState.parse_query_params(params)
+    if parsed.problems:
+        ss[NOTICE_KEY] = parsed.problems
+    write_session(parsed.view)
 
 
 def set_edits(edits: tuple[str, ...], uploaded: tuple[int, ...] | None | bool = False) -> None:

@@ -34,6 +34,7 @@ from recviz.ui import (
 from recviz.ui.edits import apply_edits, edit_summary
 from recviz.ui.errors import guarded, show_error
 from recviz.ui.scenarios import ScenarioStore
+from recviz.viz.text import markdown_text
 
 EXPLANATION_KEY = "_explanations"   # session cache: view key -> Explanation (the last few views)
 CACHE_SIZE = 8
@@ -45,8 +46,10 @@ MARKER = "recviz-ready"             # the browser test and the latency benchmark
 def page() -> None:
     loaders.configure_torch()
     state.init_session()
-    for notice in state.pop_notices():
-        st.error(notice, icon=":material/link_off:")
+    link_problems = state.pop_notices()
+    if link_problems:
+        st.warning("**Parts of the link could not be used; the rest of the view is shown.**  \n"
+                   + "  \n".join(f"• {markdown_text(p)}" for p in link_problems), icon=":material/link_off:")
     paths = loaders.checkpoint_paths()
     if not paths:
         _no_checkpoint()
@@ -96,7 +99,7 @@ def page() -> None:
     _details(exp, view)
     scores = ",".join(f"{f.score:.5f}" for f in exp.fused)
     st.html(f'<div id="{MARKER}" data-fused="{_ids(f.item_id for f in exp.fused)}" data-scores="{scores}" '
-            f'data-history="{_ids(current)}"></div>')
+            f'data-history="{_ids(current)}" data-user="{"" if view.user_id is None else int(view.user_id)}"></div>')
     state.sync_query_params(view)
 
 
@@ -176,7 +179,7 @@ def _notices(notices: list[str], urgent: bool) -> None:
     else a collapsed box, since a long real history being cut to the model's window is routine."""
     if not notices:
         return
-    text = "  \n".join(f"• {n}" if len(notices) > 1 else n for n in notices)
+    text = "  \n".join(f"• {markdown_text(n)}" if len(notices) > 1 else markdown_text(n) for n in notices)
     if urgent:
         st.warning(text, icon=":material/warning:")
     else:
@@ -196,11 +199,11 @@ def _changes(baseline: Sequence[int], current: Sequence[int]) -> str:
 def _header(ckpt: Checkpoint, view: state.ViewState, exp: Explanation | None, item_map: ItemMap | None) -> None:
     title_col, export_col = st.columns([2.6, 1], vertical_alignment="bottom")
     who = f"user {view.user_id}" if view.user_id is not None else "uploaded history"
-    title_col.title(f"{ckpt.name} · {who}")
+    title_col.title(f"{markdown_text(ckpt.name)} · {who}")
     data = ckpt.config.get("data", {})
     title_col.caption(
-        f"`{ckpt.path.name}` · weights {ckpt.hash} · {ckpt.model.num_interests} interests · reads the last "
-        f"{ckpt.model.max_length} items · data {data.get('name', '?')}"
+        f"{markdown_text(ckpt.path.name)} · weights {ckpt.hash} · {ckpt.model.num_interests} interests · reads "
+        f"the last {ckpt.model.max_length} items · data {markdown_text(data.get('name', '?'))}"
     )
     if exp is not None:
         export.render(exp, item_map, export_col)

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import re
+import time
+
 import pytest
 
 from recviz.errors import DataError
 from recviz.ui.edits import (
+    MAX_UPLOAD_ITEMS,
     EditError,
     add_op,
     apply_edits,
@@ -86,3 +90,40 @@ def test_bad_uploads_raise_data_error_naming_the_problem(name: str, payload: byt
     with pytest.raises(DataError, match=message) as info:
         parse_history_file(name, payload)
     assert name in str(info.value)
+
+
+def _ids_text(count: int, size: int) -> bytes:
+    """``count`` ids one a line, cut to at most ``size`` bytes (whole lines)."""
+    text = "\n".join(str(100_000 + i) for i in range(count)).encode()
+    return text if len(text) <= size else text[: text.rfind(b"\n", 0, size)]
+
+
+@pytest.mark.parametrize(
+    ("name", "payload", "message"),
+    [
+        ("big.csv", _ids_text(800_000, (5 << 20) - 1), "reading stopped at line 10,001"),
+        ("big.csv", b"item_id,rating\n" + b"\n".join(b"%d,4" % i for i in range(20_000)), "stopped at line 10,002"),
+        ("big.json", b"[" + b", ".join(b"%d" % i for i in range(600_000))[: (5 << 20) - 10] + b"]",
+         "stopped at entry 10,001"),
+        ("row.csv", b",".join(b"%d" % i for i in range(20_000)), "stopped at line 1, field 10,001"),
+        ("deep.json", b"[" * 200_000 + b"]" * 200_000, "nests 200000 levels deep"),
+        ("deep.json", b'{"history": [[[[[[1]]]]]]}', "levels deep"),
+        ("huge.csv", b"1\n" + b"7" * 5_000_000, "not a readable CSV file"),
+        ("long.csv", b"1\n" + b"7" * 100_000, "100,000 characters"),
+        ("long.csv", b"1\n" + b"7" * 100, "100 characters"),
+        ("long.json", b"[1, " + b"7" * 4_000_000 + b"]", "4,000,000 characters"),
+        ("long.json", b'{"history": [1, ' + b"7" * 4_000_000 + b"]}", "not valid JSON"),
+        ("too_big.csv", b"1\n" * ((5 << 20) // 2 + 1), "may be at most 5 MB"),
+    ],
+)
+def test_uploads_are_bounded_while_parsing(name: str, payload: bytes, message: str) -> None:
+    """A file past the limits is refused with a message, quickly: reading stops at the limit."""
+    start = time.perf_counter()
+    with pytest.raises(DataError, match=re.escape(message)):
+        parse_history_file(name, payload)
+    assert time.perf_counter() - start < 1.0
+
+
+def test_the_item_limit_itself_is_accepted() -> None:
+    assert len(parse_history_file("ok.csv", _ids_text(MAX_UPLOAD_ITEMS, 1 << 30))) == MAX_UPLOAD_ITEMS
+    assert len(parse_history_file("ok.json", str(list(range(MAX_UPLOAD_ITEMS))).encode())) == MAX_UPLOAD_ITEMS

@@ -5,6 +5,8 @@ A module with its own name (not conftest) so test files can import it unambiguou
 
 from __future__ import annotations
 
+import html
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -65,5 +67,15 @@ def select_history_rows(at: AppTest, rows: list[int]) -> AppTest:
     return at.run()
 
 
+def as_read(markdown: str) -> str:
+    """Markdown source as a reader sees its text: backslash escapes, entities and invisible joiners undone
+    (``recviz.viz.text.markdown_text`` adds them so data can never become a link, image or tag)."""
+    return html.unescape(re.sub(r"\\(.)", r"\1", markdown)).replace("\u2060", "")
+
+
 def errors(at: AppTest) -> str:
-    return "\n".join(e.value for e in at.error)
+    return "\n".join(as_read(e.value) for e in at.error)
+
+
+def warnings(at: AppTest) -> str:
+    return "\n".join(as_read(w.value) for w in at.warning)
