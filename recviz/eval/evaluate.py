@@ -24,6 +24,7 @@ from recviz.models.scoring import (
     item_genre_matrix,
     pad_histories,
     score_items,
+    seen_histories,
     top_k,
 )
 
@@ -131,8 +132,7 @@ def evaluate(
         for lo in range(0, len(enc.histories), batch_size):
             batch_histories = enc.histories[lo : lo + batch_size]
             items, mask = pad_histories(batch_histories, model.max_length)  # [B, L] most recent items
-            # the whole history is excluded, not only the part the model reads
-            seen, _ = pad_histories(batch_histories, max(len(h) for h in batch_histories))  # [B, L_all]
+            seen = seen_histories(batch_histories)                   # [B, H] the whole history is excluded
             _, scores = score_items(model, items, mask)             # [B, K, N]
             num_items = scores.shape[-1]
             fused = fused_ranking_scores(scores, seen, fusion, tau, exclude_history).scores  # [B, N]

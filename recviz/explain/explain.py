@@ -32,7 +32,14 @@ from recviz.explain.types import (
     Interest,
     RankedItem,
 )
-from recviz.models.scoring import fuse, interest_scores, item_genre_matrix, pad_histories, recommend
+from recviz.models.scoring import (
+    fuse,
+    interest_scores,
+    item_genre_matrix,
+    pad_histories,
+    recommend,
+    seen_histories,
+)
 
 DEFAULT_SETTINGS = ExplainSettings()
 _GENRE_MATRICES: dict[tuple[str, str], np.ndarray] = {}
@@ -70,13 +77,16 @@ def _genre_matrix(checkpoint) -> np.ndarray:
     return _GENRE_MATRICES[key]
 
 
-def _rank(checkpoint, dense: list[int], settings: ExplainSettings) -> _Ranking:
+def _rank(checkpoint, dense: list[int], settings: ExplainSettings, seen: list[int]) -> _Ranking:
+    """Lists for the window ``dense`` the model reads; ``seen`` is the whole (edited) history, all of it
+    excluded from every list unless ``settings.exclude_history`` is off (the rule evaluation follows)."""
     model = checkpoint.model
     items, mask = pad_histories([dense], model.max_length)  # [1, L]
     recs = recommend(
         model, items, mask, settings.top_n, fusion=settings.fusion, tau=settings.tau,
         diversity_lambda=settings.diversity_lambda, exclude_history=settings.exclude_history,
         item_genres=_genre_matrix(checkpoint) if settings.fusion == "diverse" else None,
+        seen=seen_histories([seen]),  # [1, H]
     )
     decode = checkpoint.vocab.decode
     per = []
@@ -95,7 +105,8 @@ def _truncate(history: list[int], stamps: list[int | None] | None, limit: int, w
         return history, stamps
     dropped = len(history) - limit
     notices.append(f"{what} has {len(history)} items but the model reads at most {limit}: the {dropped} oldest "
-                   f"item(s) were dropped and everything below uses the {limit} most recent.")
+                   f"item(s) were dropped and the interests, attention and attributions use the {limit} most "
+                   "recent; the lists still leave out every item of the whole history.")
     return history[-limit:], None if stamps is None else stamps[-limit:]
 
 
@@ -190,7 +201,7 @@ def explain(
                        f"{len(exp.fused)} most popular training items instead (popularity fallback), with no "
                        "interests, attention or attributions.")
     else:
-        _explain_history(exp, checkpoint, history, settings, item_map, clock)
+        _explain_history(exp, checkpoint, history, vocab.encode(edited_from[1]), settings, item_map, clock)
     if baseline is not None:
         _add_diff(exp, checkpoint, baseline, edited_from, settings, item_map)
         clock.lap("diff")
@@ -198,11 +209,12 @@ def explain(
     return exp
 
 
-def _explain_history(exp: Explanation, checkpoint, history: list[int], settings: ExplainSettings,
-                     item_map: ItemMap | None, clock: _Clock) -> None:
+def _explain_history(exp: Explanation, checkpoint, history: list[int], seen: list[int],
+                     settings: ExplainSettings, item_map: ItemMap | None, clock: _Clock) -> None:
+    """``history`` is the window the model reads (raw ids), ``seen`` the whole history (dense ids)."""
     model, vocab, cat = checkpoint.model, checkpoint.vocab, checkpoint.catalogue
     dense = vocab.encode(history)
-    ranking = _rank(checkpoint, dense, settings)
+    ranking = _rank(checkpoint, dense, settings, seen)
     K = len(ranking.vectors)
     exp.per_interest = [[_entry(cat, i, s, r) for r, (i, s) in enumerate(lst, start=1)] for lst in ranking.per_interest]
     listed = [{i: r for r, (i, _) in enumerate(lst, start=1)} for lst in ranking.per_interest]
@@ -284,7 +296,8 @@ def _add_diff(exp: Explanation, checkpoint, baseline: list[int], edited_from: tu
     histories, so an old item that slides into the model's window after a removal is not reported as added.
     """
     if baseline:
-        old = _rank(checkpoint, checkpoint.vocab.encode(baseline), settings)
+        old = _rank(checkpoint, checkpoint.vocab.encode(baseline), settings,
+                    checkpoint.vocab.encode(edited_from[0]))
         old_fused, old_vectors = [i for i, _, _ in old.fused], old.vectors
     else:
         old_fused, old_vectors = [f.item_id for f in _popularity(checkpoint, settings.top_n)], np.zeros((0, 0))

@@ -86,6 +86,17 @@ def pad_histories(histories: Sequence[Sequence[int]], max_length: int) -> tuple[
     return items, mask
 
 
+def seen_histories(histories: Sequence[Sequence[int]]) -> Tensor:
+    """Whole dense-id histories as one padded batch [B, H] (H = the longest; nothing cut to a model's
+    window): what :func:`recommend` and evaluation ban. An empty history is one padding column."""
+    length = max([1, *(len(h) for h in histories)])
+    seen = torch.zeros(len(histories), length, dtype=torch.long)     # [B, H]
+    for b, h in enumerate(histories):
+        if len(h):
+            seen[b, : len(h)] = torch.as_tensor(list(h), dtype=torch.long)
+    return seen
+
+
 def interest_scores(interests: Tensor, item_emb: Tensor) -> Tensor:
     """``s_j(i) = v_j · e_i`` for every interest ``j`` and catalogue item ``i``: [B, K, d] × [N, d] → [B, K, N]."""
     return torch.einsum("bkd,nd->bkn", interests, item_emb)          # [B, K, N]
@@ -267,17 +278,24 @@ def recommend(
     diversity_lambda: float = 0.0,
     exclude_history: bool = True,
     item_genres: np.ndarray | Tensor | None = None,
+    seen: Tensor | None = None,
 ) -> Recommendations:
     """Per-interest and fused top-``top_n`` lists over the full catalogue for a padded batch.
 
     Banned items (padding, and history items when ``exclude_history``) score -inf before any top-k.
+    The history is ``seen`` [B, H] (padded dense ids) when given: the user's *whole* history, which may be
+    longer than the ``items`` window the model reads; without it, only ``items`` is banned. Evaluation
+    bans the whole history, so every list shown must do the same (see :func:`seen_histories`).
     ``fusion`` is ``weighted`` / ``max`` (see :func:`fuse`) or ``diverse`` (see :func:`diverse_rerank`,
     which needs ``item_genres`` from :func:`item_genre_matrix`).
     """
     if top_n < 1:
         raise ConfigError(f"top_n must be at least 1, got {top_n}")
+    if seen is not None and seen.shape[0] != items.shape[0]:
+        raise ConfigError(f"seen has {seen.shape[0]} histories but items has {items.shape[0]}; pass one per row")
     vectors, scores = score_items(model, items, mask)                # [B, K, d], [B, K, N]
-    banned = banned_items(items, scores.shape[-1], exclude_history)  # [B, N]
+    history = items if seen is None else seen                        # [B, L] or [B, H]
+    banned = banned_items(history, scores.shape[-1], exclude_history)  # [B, N]
     masked = scores.masked_fill(banned[:, None, :], NEG_INF)         # [B, K, N]
     per_scores, per_ids = top_k(masked, top_n)                       # [B, K, n]
     if fusion == "diverse":
@@ -285,7 +303,7 @@ def recommend(
             raise ConfigError("the 'diverse' fusion needs item genres; pass item_genre_matrix(vocab, catalogue)")
         fused = diverse_rerank(masked, item_genres, top_n, diversity_lambda)
     else:
-        merged = fused_ranking_scores(scores, items, fusion, tau, exclude_history)  # [B, N]
+        merged = fused_ranking_scores(scores, history, fusion, tau, exclude_history)  # [B, N]
         values, ids = top_k(merged.scores, top_n)                    # [B, n]
         fused = RankedList(ids, values, merged.contributor.gather(1, ids))
     return Recommendations(per_ids, per_scores, fused.ids, fused.scores, fused.contributor, vectors)
