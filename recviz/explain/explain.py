@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 import numpy as np
 import torch
 
+from recviz.caching import CheckpointCache
 from recviz.config import ExplainSettings
 from recviz.errors import UnknownItemError
 from recviz.explain.attention import attention_entropy, most_attended
@@ -42,7 +43,9 @@ from recviz.models.scoring import (
 )
 
 DEFAULT_SETTINGS = ExplainSettings()
-_GENRE_MATRICES: dict[tuple[str, str], np.ndarray] = {}
+_GENRE_MATRICES: CheckpointCache[np.ndarray] = CheckpointCache(
+    lambda checkpoint: item_genre_matrix(checkpoint.vocab, checkpoint.catalogue)[0]  # [N, G]
+)
 
 
 class _Clock:
@@ -71,10 +74,7 @@ class _Ranking:
 
 
 def _genre_matrix(checkpoint) -> np.ndarray:
-    key = (str(checkpoint.path), checkpoint.hash)
-    if key not in _GENRE_MATRICES:
-        _GENRE_MATRICES[key] = item_genre_matrix(checkpoint.vocab, checkpoint.catalogue)[0]  # [N, G]
-    return _GENRE_MATRICES[key]
+    return _GENRE_MATRICES.get(checkpoint)  # [N, G]
 
 
 def _rank(checkpoint, dense: list[int], settings: ExplainSettings, seen: list[int]) -> _Ranking:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from recviz.caching import CheckpointCache
 from recviz.config import ExplainSettings
 from recviz.data import Sequences, build_sequences, make_split
 from recviz.errors import CheckpointError, ConfigError, UnknownUserError
@@ -14,7 +15,13 @@ from recviz.explain.projection import ItemMap, load_item_map
 from recviz.explain.types import Explanation
 from recviz.models.checkpoint import training_data
 
-_SEQUENCES: dict[tuple[str, str], Sequences] = {}
+
+def _build_sequences(checkpoint) -> Sequences:
+    data = checkpoint.config.get("data") or {}
+    return build_sequences(training_data(checkpoint), data.get("min_rating"), data.get("kcore"))
+
+
+_SEQUENCES: CheckpointCache[Sequences] = CheckpointCache(_build_sequences)
 
 
 @dataclass(frozen=True)
@@ -36,12 +43,7 @@ class UserHistory:
 
 def user_sequences(checkpoint) -> Sequences:
     """Every user's sequence, rebuilt with the checkpoint's ``min_rating`` and ``kcore`` (cached)."""
-    key = (str(checkpoint.path), checkpoint.hash)
-    if key not in _SEQUENCES:
-        data = checkpoint.config.get("data") or {}
-        dataset = training_data(checkpoint)
-        _SEQUENCES[key] = build_sequences(dataset, data.get("min_rating"), data.get("kcore"))
-    return _SEQUENCES[key]
+    return _SEQUENCES.get(checkpoint)
 
 
 def user_ids(checkpoint) -> list[int]:
