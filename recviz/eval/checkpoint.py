@@ -1,8 +1,8 @@
-"""Evaluate a saved checkpoint: rebuild its data split from ``config["data"]`` and run :func:`evaluate`.
+"""Evaluate a saved checkpoint: rebuild its data split from its record and run :func:`evaluate`.
 
 The logic behind ``recviz evaluate``. The split is rebuilt exactly as training built it (same data file,
-filters and seed); the data's fingerprint must match the one recorded, so a changed file is never
-silently evaluated.
+filters and seed, by :func:`recviz.models.checkpoint.rebuild_training`); the data's fingerprint must match
+the one recorded, so a changed file is never silently evaluated.
 """
 
 from __future__ import annotations
@@ -12,12 +12,9 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from recviz.data.sequences import build_sequences
-from recviz.data.splits import PROTOCOLS, Split, make_split
-from recviz.data.types import Dataset
 from recviz.errors import ConfigError
 from recviz.eval.evaluate import EvalResult, evaluate
-from recviz.models.checkpoint import Checkpoint, check_training_data, load_checkpoint, training_data
+from recviz.models.checkpoint import load_checkpoint, rebuild_training
 
 SPLIT_PARTS: tuple[str, ...] = ("test", "valid")
 
@@ -58,21 +55,6 @@ class CheckpointEvaluation:
         return json.dumps(self.to_dict(), indent=2) + "\n"
 
 
-def rebuild_split(checkpoint: Checkpoint, protocol: str | None = None, data: str | Path | None = None,
-                  dataset: Dataset | None = None) -> Split:
-    """The checkpoint's split under ``protocol`` (default: the training protocol), from its recorded data.
-
-    Raises :class:`DataError` when the data's fingerprint differs from the one training recorded.
-    """
-    info = checkpoint.config.get("data") or {}
-    dataset = training_data(checkpoint, data) if dataset is None else check_training_data(checkpoint, dataset)
-    protocol = protocol or info.get("protocol") or "user-split"
-    if protocol not in PROTOCOLS:
-        raise ConfigError(f"unknown protocol {protocol!r}; choose one of {', '.join(PROTOCOLS)}")
-    sequences = build_sequences(dataset, info.get("min_rating"), info.get("kcore"))
-    return make_split(sequences, protocol, seed=int(info.get("seed", 42)))
-
-
 def evaluate_checkpoint(
     path: str | Path,
     protocol: str | None = None,
@@ -86,10 +68,10 @@ def evaluate_checkpoint(
     if part not in SPLIT_PARTS:
         raise ConfigError(f"unknown split part {part!r}; choose one of {', '.join(SPLIT_PARTS)}")
     checkpoint = load_checkpoint(path)
-    split = rebuild_split(checkpoint, protocol, data)
+    split = rebuild_training(checkpoint, protocol, data).split
     notes = []
-    trained = (checkpoint.config.get("data") or {}).get("protocol")
-    if trained and trained != split.protocol:
+    trained = checkpoint.record.data.protocol
+    if trained != split.protocol:
         notes.append(
             f"trained under {trained} but evaluated under {split.protocol}: test targets may have been "
             "training data, so the figures can be optimistic"

@@ -1,17 +1,36 @@
-"""Models: the contract (base), the registry, one module per model, and checkpoints."""
+"""Models: the contract (base), the registry, one module per model, and checkpoints.
+
+A checkpoint's config.json is read once, at load, into a frozen :class:`CheckpointRecord`
+(``checkpoint.record``, in record.py): the model's name and settings, the data (path, name, fingerprint,
+``min_rating``, ``kcore``, protocol, split seed), the split summary, the metrics, the provenance (command,
+created time, training seconds) and the versions. A wrong-typed field is a CheckpointError naming it; a
+missing one takes training's default (``TrainConfig``: protocol user-split, seed 42). Nothing else reads the
+raw JSON, and :func:`rebuild_training` is the one rebuild of a checkpoint's sequences and split from it.
+"""
 
 from recviz.models.base import MultiInterestModel, NoAttentionError
-from recviz.models.checkpoint import Checkpoint, list_checkpoints, load_checkpoint, save_checkpoint
+from recviz.models.checkpoint import (
+    Checkpoint,
+    TrainingSplit,
+    list_checkpoints,
+    load_checkpoint,
+    rebuild_training,
+    save_checkpoint,
+)
+from recviz.models.record import CheckpointRecord
 from recviz.models.registry import MODEL_NAMES, build_model, register
 
 __all__ = [
     "MODEL_NAMES",
     "Checkpoint",
+    "CheckpointRecord",
     "MultiInterestModel",
     "NoAttentionError",
+    "TrainingSplit",
     "build_model",
     "list_checkpoints",
     "load_checkpoint",
+    "rebuild_training",
     "register",
     "save_checkpoint",
 ]

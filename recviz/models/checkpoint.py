@@ -20,10 +20,14 @@ from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 from torch import nn
 
+from recviz.data import load_dataset
 from recviz.data.fingerprint import dataset_fingerprint
+from recviz.data.sequences import Sequences, build_sequences
+from recviz.data.splits import PROTOCOLS, Split, make_split
 from recviz.data.types import Catalogue, Dataset
 from recviz.data.vocab import Vocab
 from recviz.errors import CheckpointError, ConfigError, DataError
+from recviz.models.record import CheckpointRecord, parse_record, recorded_command, retrain_hint
 from recviz.models.registry import build_model, model_class
 
 MODEL_FILE = "model.safetensors"
@@ -70,7 +74,7 @@ class Checkpoint:
     model: nn.Module
     vocab: Vocab
     catalogue: Catalogue
-    config: dict
+    record: CheckpointRecord  # config.json, parsed and validated once (recviz.models.record)
     hash: str
     item_counts: np.ndarray  # [N] training interactions per dense index, 0 for padding
 
@@ -118,24 +122,24 @@ def load_checkpoint(path: str | Path) -> Checkpoint:
     """
     path = Path(path)
     _check_directory(path)
-    config = _read_json(path / CONFIG_FILE, path)
-    name, kwargs = _model_section(path, config)
-    header = read_header(path / MODEL_FILE, path, config)
-    _check_settings(name, kwargs, path, config)
-    _check_item_rows(kwargs, header, path, config)
-    _check_against_header(_build(name, kwargs, path, config, meta=True), header, path, config)
-    vocab, catalogue = _read_vocab_and_catalogue(path, config, kwargs.get("num_items"))
-    counts = _read_counts(path, config, len(vocab))
-    state = _read_safetensors(path / MODEL_FILE, path, config)
-    _check_finite(state, path, config)
-    model = _build(name, kwargs, path, config, meta=False)
-    _load_state(model, state, path, config)
+    record = parse_record(_read_json(path / CONFIG_FILE, path), path / CONFIG_FILE)
+    name, kwargs = record.model.name, dict(record.model.kwargs)
+    header = read_header(path / MODEL_FILE, path, record)
+    _check_settings(name, kwargs, path, record)
+    _check_item_rows(kwargs, header, path, record)
+    _check_against_header(_build(name, kwargs, path, record, meta=True), header, path, record)
+    vocab, catalogue = _read_vocab_and_catalogue(path, record, kwargs.get("num_items"))
+    counts = _read_counts(path, record, len(vocab))
+    state = _read_safetensors(path / MODEL_FILE, path, record)
+    _check_finite(state, path, record)
+    model = _build(name, kwargs, path, record, meta=False)
+    _load_state(model, state, path, record)
     model.eval()
-    return Checkpoint(path, name, model, vocab, catalogue, config, file_hash(path / MODEL_FILE),
+    return Checkpoint(path, name, model, vocab, catalogue, record, file_hash(path / MODEL_FILE),
                       counts.numpy().astype(np.int64))
 
 
-def read_header(file: Path, path: Path, config: dict) -> dict[str, TensorEntry]:
+def read_header(file: Path, path: Path, record: CheckpointRecord | None) -> dict[str, TensorEntry]:
     """The tensors a safetensors file describes, checked without reading the data: pickles and zip archives
     are refused, the header must be JSON of at most :data:`MAX_HEADER_BYTES`, every entry a known dtype with
     a shape whose byte size matches its offsets, the offsets must tile the data section exactly as the file
@@ -144,44 +148,44 @@ def read_header(file: Path, path: Path, config: dict) -> dict[str, TensorEntry]:
     with open(file, "rb") as fh:
         head = fh.read(16)
         if head[:1] == b"\x80" or head[:2] == b"PK":
-            raise _fail(path, config, f"{file} is a pickle-based file (torch.save / pickle), not safetensors; "
+            raise _fail(path, record, f"{file} is a pickle-based file (torch.save / pickle), not safetensors; "
                         "recviz never unpickles files because that can run arbitrary code")
         length = struct.unpack("<Q", head[:8])[0] if len(head) >= 8 else size
         if length > size - 8:
-            raise _fail(path, config, f"{file} is truncated or not a safetensors file (its header does not fit)")
+            raise _fail(path, record, f"{file} is truncated or not a safetensors file (its header does not fit)")
         if length > MAX_HEADER_BYTES:
-            raise _fail(path, config, f"{file} declares a {length}-byte header (at most {MAX_HEADER_BYTES} "
+            raise _fail(path, record, f"{file} declares a {length}-byte header (at most {MAX_HEADER_BYTES} "
                         "allowed); it is not a safetensors file recviz wrote")
         fh.seek(8)
         raw = fh.read(length)
-    entries = _header_entries(_header_json(raw, file, path, config), file, path, config)
-    _check_offsets(entries, size - 8 - length, file, path, config)
+    entries = _header_entries(_header_json(raw, file, path, record), file, path, record)
+    _check_offsets(entries, size - 8 - length, file, path, record)
     return entries
 
 
-def _header_json(raw: bytes, file: Path, path: Path, config: dict) -> dict:
+def _header_json(raw: bytes, file: Path, path: Path, record: CheckpointRecord) -> dict:
     try:
         header = json.loads(raw.decode("utf-8"))
     except (ValueError, UnicodeDecodeError):
         header = None
     if not isinstance(header, dict):
-        raise _fail(path, config, f"{file} is not a safetensors file (its header is not a JSON object)")
+        raise _fail(path, record, f"{file} is not a safetensors file (its header is not a JSON object)")
     return header
 
 
-def _header_entries(header: dict, file: Path, path: Path, config: dict) -> dict[str, TensorEntry]:
+def _header_entries(header: dict, file: Path, path: Path, record: CheckpointRecord) -> dict[str, TensorEntry]:
     entries = {}
     for key, info in header.items():
         if key == "__metadata__":
             continue
         entry = _entry(info)
         if entry is None:
-            raise _fail(path, config, f"{file}: the header entry of tensor {key!r} is malformed ({str(info)[:200]}); "
+            raise _fail(path, record, f"{file}: the header entry of tensor {key!r} is malformed ({str(info)[:200]}); "
                         "the file is damaged")
         entries[key] = entry
     total = sum(math.prod(e.shape) for e in entries.values())
     if total > MAX_ELEMENTS:
-        raise _fail(path, config, f"{file} describes {total} tensor elements, more than the {MAX_ELEMENTS} recviz "
+        raise _fail(path, record, f"{file} describes {total} tensor elements, more than the {MAX_ELEMENTS} recviz "
                     "loads; it is damaged or not a recviz checkpoint")
     return entries
 
@@ -205,16 +209,17 @@ def _int_list(value: object, max_len: int) -> bool:
             and all(type(v) is int and 0 <= v < 2**63 for v in value))
 
 
-def _check_offsets(entries: dict[str, TensorEntry], data_size: int, file: Path, path: Path, config: dict) -> None:
+def _check_offsets(entries: dict[str, TensorEntry], data_size: int, file: Path, path: Path,
+                   record: CheckpointRecord) -> None:
     """The tensors' byte ranges follow each other from 0 and end exactly at the end of the file."""
     position = 0
     for key, entry in sorted(entries.items(), key=lambda kv: (kv[1].start, kv[1].end)):
         if entry.start != position:
-            raise _fail(path, config, f"{file}: tensor {key!r} starts at byte {entry.start} of the data, expected "
+            raise _fail(path, record, f"{file}: tensor {key!r} starts at byte {entry.start} of the data, expected "
                         f"{position} (overlapping or gapped tensors); the file is damaged")
         position = entry.end
     if position != data_size:
-        raise _fail(path, config, f"{file} is truncated or padded: its header describes {position} bytes of "
+        raise _fail(path, record, f"{file} is truncated or padded: its header describes {position} bytes of "
                     f"tensor data but the file holds {data_size}")
 
 
@@ -228,24 +233,16 @@ def _check_directory(path: Path) -> None:
                               f"Retrain it{_retrain_hint(path)}")
 
 
-def _model_section(path: Path, config: Any) -> tuple[str, dict[str, Any]]:
-    """The model's registered name and its constructor settings from config.json."""
-    if not isinstance(config, dict) or not isinstance(config.get("model"), dict) or "name" not in config["model"]:
-        raise CheckpointError(f"{path / CONFIG_FILE} has no model section with a name; retrain the checkpoint")
-    kwargs = dict(config["model"])
-    return str(kwargs.pop("name")), kwargs
-
-
-def _check_settings(name: str, kwargs: dict[str, Any], path: Path, config: dict) -> None:
+def _check_settings(name: str, kwargs: dict[str, Any], path: Path, record: CheckpointRecord) -> None:
     """Each setting has its constructor's type (int, float, bool) and lies within its bounds."""
     try:
         hints = typing.get_type_hints(model_class(name).__init__)
     except ConfigError as exc:
-        raise _fail(path, config, f"{path / CONFIG_FILE} describes a model this version cannot build ({exc})") from None
+        raise _fail(path, record, f"{path / CONFIG_FILE} describes a model this version cannot build ({exc})") from None
     for key, value in kwargs.items():
         problem = _setting_problem(key, value, hints.get(key))
         if problem:
-            raise _fail(path, config, f"{path / CONFIG_FILE}: model setting {key}={str(value)[:60]} {problem}; "
+            raise _fail(path, record, f"{path / CONFIG_FILE}: model setting {key}={str(value)[:60]} {problem}; "
                         "config.json was edited or damaged: restore it")
 
 
@@ -264,18 +261,19 @@ def _setting_problem(key: str, value: object, kind: object) -> str | None:
     return None  # unknown settings are named by build_model
 
 
-def _check_item_rows(kwargs: dict[str, Any], header: dict[str, TensorEntry], path: Path, config: dict) -> None:
+def _check_item_rows(kwargs: dict[str, Any], header: dict[str, TensorEntry], path: Path,
+                     record: CheckpointRecord) -> None:
     """config.json's num_items equals the rows of the weights' item table."""
     key = next((k for k in ITEM_TABLES if k in header), None)
     if key is None or not header[key].shape:
         return  # the shape comparison names a missing table
     rows = header[key].shape[0]
     if kwargs.get("num_items") != rows:
-        raise _fail(path, config, f"{path / CONFIG_FILE} says num_items={kwargs.get('num_items')} but {MODEL_FILE}'s "
+        raise _fail(path, record, f"{path / CONFIG_FILE} says num_items={kwargs.get('num_items')} but {MODEL_FILE}'s "
                     f"item table {key} has {rows} rows; the files come from different runs or one was edited")
 
 
-def _build(name: str, kwargs: dict[str, Any], path: Path, config: dict, *, meta: bool) -> nn.Module:
+def _build(name: str, kwargs: dict[str, Any], path: Path, record: CheckpointRecord, *, meta: bool) -> nn.Module:
     """The model of config.json; on the ``meta`` device (no memory) to compare shapes before loading."""
     try:
         if not meta:
@@ -283,18 +281,19 @@ def _build(name: str, kwargs: dict[str, Any], path: Path, config: dict, *, meta:
         with torch.device("meta"):
             return build_model(name, **kwargs)
     except ConfigError as exc:
-        raise _fail(path, config, f"{path / CONFIG_FILE} describes a model this version cannot build ({exc})") from None
+        raise _fail(path, record, f"{path / CONFIG_FILE} describes a model this version cannot build ({exc})") from None
 
 
-def _check_against_header(skeleton: nn.Module, header: dict[str, TensorEntry], path: Path, config: dict) -> None:
+def _check_against_header(skeleton: nn.Module, header: dict[str, TensorEntry], path: Path,
+                          record: CheckpointRecord) -> None:
     """The tensors the settings imply (names and shapes) are exactly those the weights file holds."""
     expected = {k: tuple(v.shape) for k, v in skeleton.state_dict().items()}
     found = {k: e.shape for k, e in header.items()}
-    _check_shapes(expected, found, path, config)
+    _check_shapes(expected, found, path, record)
 
 
 def _check_shapes(expected: dict[str, tuple[int, ...]], found: dict[str, tuple[int, ...]], path: Path,
-                  config: dict) -> None:
+                  record: CheckpointRecord) -> None:
     missing = sorted(set(expected) - set(found))
     unexpected = sorted(set(found) - set(expected))
     wrong = [f"{k}: file {found[k]} vs model {v}" for k, v in expected.items() if k in found and found[k] != v]
@@ -302,34 +301,34 @@ def _check_shapes(expected: dict[str, tuple[int, ...]], found: dict[str, tuple[i
         parts = ([f"missing tensors {missing[:5]}"] if missing else []) + (
             [f"unexpected tensors {unexpected[:5]}"] if unexpected else []) + (
             [f"shape mismatch {wrong[:5]}"] if wrong else [])
-        raise _fail(path, config, f"{path / MODEL_FILE} does not match the model in config.json ({'; '.join(parts)})")
+        raise _fail(path, record, f"{path / MODEL_FILE} does not match the model in config.json ({'; '.join(parts)})")
 
 
-def _read_vocab_and_catalogue(path: Path, config: dict, num_items: object) -> tuple[Vocab, Catalogue]:
+def _read_vocab_and_catalogue(path: Path, record: CheckpointRecord, num_items: object) -> tuple[Vocab, Catalogue]:
     try:
         vocab = Vocab.from_json(_read_json(path / VOCAB_FILE, path))
         catalogue = Catalogue.from_records(_read_json(path / CATALOGUE_FILE, path))
     except (DataError, KeyError, TypeError, ValueError, AttributeError) as exc:
-        raise _fail(path, config, f"{path}: vocab.json or catalogue.json is malformed ({exc})") from None
+        raise _fail(path, record, f"{path}: vocab.json or catalogue.json is malformed ({exc})") from None
     if num_items != len(vocab):
-        raise _fail(path, config, f"{path}: the model has {num_items} item rows but vocab.json has {len(vocab)} "
+        raise _fail(path, record, f"{path}: the model has {num_items} item rows but vocab.json has {len(vocab)} "
                     "entries; the files come from different runs")
     return vocab, catalogue
 
 
-def _read_counts(path: Path, config: dict, n: int) -> torch.Tensor:
-    counts = _read_safetensors(path / COUNTS_FILE, path, config).get("item_counts")
+def _read_counts(path: Path, record: CheckpointRecord, n: int) -> torch.Tensor:
+    counts = _read_safetensors(path / COUNTS_FILE, path, record).get("item_counts")
     if counts is None or tuple(counts.shape) != (n,):
-        raise _fail(path, config, f"{path / COUNTS_FILE} does not hold item_counts of shape ({n},)")
+        raise _fail(path, record, f"{path / COUNTS_FILE} does not hold item_counts of shape ({n},)")
     return counts
 
 
-def _check_finite(state: dict[str, torch.Tensor], path: Path, config: dict) -> None:
+def _check_finite(state: dict[str, torch.Tensor], path: Path, record: CheckpointRecord) -> None:
     """Every floating-point tensor is free of NaN and ±inf (a diverged run or a damaged file)."""
     for key, tensor in state.items():
         if tensor.is_floating_point() and not bool(torch.isfinite(tensor).all()):
             bad = int((~torch.isfinite(tensor)).sum())
-            raise _fail(path, config, f"{path / MODEL_FILE}: tensor {key!r} holds {bad} NaN or infinite value(s) "
+            raise _fail(path, record, f"{path / MODEL_FILE}: tensor {key!r} holds {bad} NaN or infinite value(s) "
                         f"of {tensor.numel()}; the training diverged or the file is damaged")
 
 
@@ -341,14 +340,15 @@ def list_checkpoints(root: str | Path = "models") -> list[Path]:
     return sorted(p for p in root.iterdir() if p.is_dir() and (p / CONFIG_FILE).is_file())
 
 
-def _retrain_hint(path: Path, config: dict | None = None) -> str:
-    command = (config or {}).get("command") if isinstance(config, dict) else None
+def _retrain_hint(path: Path, record: CheckpointRecord | None = None) -> str:
+    """The record's command, else the one a (possibly damaged) config.json holds, else the general form."""
+    command = record.provenance.command if record is not None else None
     if command is None and (path / CONFIG_FILE).is_file():
         try:
-            command = json.loads((path / CONFIG_FILE).read_text()).get("command")
-        except (ValueError, AttributeError, OSError):
+            command = recorded_command(json.loads((path / CONFIG_FILE).read_text()))
+        except (ValueError, OSError):
             command = None
-    return f" with: {command}" if command else " with `recviz train --data DATA --model NAME --out DIR`"
+    return retrain_hint(command)
 
 
 def _read_json(file: Path, path: Path) -> Any:
@@ -359,33 +359,33 @@ def _read_json(file: Path, path: Path) -> Any:
                               f"retrain it{_retrain_hint(path)}") from None
 
 
-def _fail(path: Path, config: dict | None, problem: str) -> CheckpointError:
+def _fail(path: Path, record: CheckpointRecord | None, problem: str) -> CheckpointError:
     """A CheckpointError saying ``problem`` and how to rebuild the checkpoint."""
-    return CheckpointError(f"{problem}; retrain it{_retrain_hint(path, config)}")
+    return CheckpointError(f"{problem}; retrain it{_retrain_hint(path, record)}")
 
 
-def _read_safetensors(file: Path, path: Path, config: dict) -> dict[str, torch.Tensor]:
+def _read_safetensors(file: Path, path: Path, record: CheckpointRecord) -> dict[str, torch.Tensor]:
     """Tensors of a safetensors file whose header :func:`read_header` accepted (never unpickled)."""
-    read_header(file, path, config)
+    read_header(file, path, record)
     try:
         return load_file(str(file))
     except (SafetensorError, OSError, ValueError, RuntimeError) as exc:
-        raise _fail(path, config, f"{file} is not a readable safetensors file ({exc})") from None
+        raise _fail(path, record, f"{file} is not a readable safetensors file ({exc})") from None
 
 
-def _load_state(model: nn.Module, state: dict[str, torch.Tensor], path: Path, config: dict) -> None:
+def _load_state(model: nn.Module, state: dict[str, torch.Tensor], path: Path, record: CheckpointRecord) -> None:
     expected = {k: tuple(v.shape) for k, v in model.state_dict().items()}
-    _check_shapes(expected, {k: tuple(v.shape) for k, v in state.items()}, path, config)
+    _check_shapes(expected, {k: tuple(v.shape) for k, v in state.items()}, path, record)
     model.load_state_dict(state, strict=True)
 
 
 def training_data_path(checkpoint: Checkpoint, data: str | Path | None = None) -> Path:
-    """The data the checkpoint was trained on: ``data`` if given, else ``config["data"]["path"]`` (as given to
+    """The data the checkpoint was trained on: ``data`` if given, else ``record.data.path`` (as given to
     train, relative to the directory it ran in) looked up from the working directory, then beside each of
     the checkpoint's ancestor directories (so the repo's models open from anywhere)."""
     if data is not None:
         return Path(data)
-    recorded = (checkpoint.config.get("data") or {}).get("path")
+    recorded = checkpoint.record.data.path
     if not recorded:
         raise CheckpointError(f"{checkpoint.path}: config.json records no data path; pass the data directory")
     candidates = [Path(recorded)] + [parent / recorded for parent in Path(checkpoint.path).resolve().parents]
@@ -400,18 +400,43 @@ def training_data_path(checkpoint: Checkpoint, data: str | Path | None = None) -
 
 def training_data(checkpoint: Checkpoint, data: str | Path | None = None) -> Dataset:
     """The checkpoint's training data, loaded and checked with :func:`check_training_data`."""
-    from recviz.data import load_dataset
-
     return check_training_data(checkpoint, load_dataset(training_data_path(checkpoint, data)))
 
 
 def check_training_data(checkpoint: Checkpoint, dataset: Dataset) -> Dataset:
     """``dataset`` if it matches the fingerprint training recorded: a changed file raises
     :class:`DataError` instead of silently evaluating or explaining other users' histories."""
-    recorded = (checkpoint.config.get("data") or {}).get("fingerprint")
+    recorded = checkpoint.record.data.fingerprint
     if recorded and recorded != dataset_fingerprint(dataset.interactions):
         raise DataError(
             f"the data at {dataset.source or dataset.name} differs from what {checkpoint.path} was trained on "
             "(fingerprints differ); use the original data or retrain the checkpoint"
         )
     return dataset
+
+
+@dataclass(frozen=True)
+class TrainingSplit:
+    """A checkpoint's training data rebuilt from its record: every user's sequence (the recorded
+    ``min_rating`` and ``kcore`` applied) and those sequences split under one protocol."""
+
+    sequences: Sequences
+    split: Split
+
+
+def rebuild_training(checkpoint: Checkpoint, protocol: str | None = None, data: str | Path | None = None,
+                     dataset: Dataset | None = None) -> TrainingSplit:
+    """The one rebuild of a checkpoint's sequences and split, exactly as training made them (same data,
+    filters and split seed from ``checkpoint.record.data``), under ``protocol`` (default: the one training
+    used). What evaluation, the users the app and CLI explain, and the population view all use.
+
+    ``data`` is where to read the data if not where the record says; ``dataset`` is the data already loaded.
+    Either way its fingerprint must match the recorded one, else :class:`DataError`.
+    """
+    info = checkpoint.record.data
+    protocol = protocol or info.protocol
+    if protocol not in PROTOCOLS:
+        raise ConfigError(f"unknown protocol {protocol!r}; choose one of {', '.join(PROTOCOLS)}")
+    dataset = training_data(checkpoint, data) if dataset is None else check_training_data(checkpoint, dataset)
+    sequences = build_sequences(dataset, info.min_rating, info.kcore)
+    return TrainingSplit(sequences, make_split(sequences, protocol, seed=info.seed))

@@ -4,6 +4,7 @@ validation Recall@20 (full-catalogue, via recviz.eval.evaluate), then an optiona
 from __future__ import annotations
 
 import copy
+import datetime as dt
 import importlib.metadata
 import json
 import platform
@@ -197,7 +198,8 @@ def _relative(path: str) -> str:
 
 
 def _record(dataset: Dataset, config: TrainConfig, result: TrainResult, out_dir: Path) -> dict:
-    """The config.json sections besides "model": data, split, training, metrics, command, versions."""
+    """The config.json sections besides "model": data, split, training, metrics, command, created, versions
+    (read back as :class:`recviz.models.record.CheckpointRecord`)."""
     data_path = _relative(dataset.source) if dataset.source else dataset.name
     fingerprint = dataset_fingerprint(dataset.interactions)
     return {
@@ -209,6 +211,7 @@ def _record(dataset: Dataset, config: TrainConfig, result: TrainResult, out_dir:
                   "seconds": round(result.seconds, 1), "history": result.history},
         "metrics": {"valid": result.valid_metrics, "test": result.test_metrics},
         "command": train_command(config, data_path, _relative(str(out_dir))),
+        "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "versions": {"recviz": _version("recviz"), "torch": torch.__version__, "numpy": np.__version__,
                      "safetensors": _version("safetensors"), "python": platform.python_version()},
         "seconds": round(result.seconds, 1),

@@ -13,8 +13,8 @@ from recviz.cli import main
 from recviz.config import TrainConfig
 from recviz.data import load_dataset
 from recviz.errors import DataError
-from recviz.eval.checkpoint import evaluate_checkpoint, rebuild_split
-from recviz.models.checkpoint import load_checkpoint
+from recviz.eval.checkpoint import evaluate_checkpoint
+from recviz.models.checkpoint import load_checkpoint, rebuild_training
 from recviz.train import train
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -78,7 +78,7 @@ def test_changed_data_is_refused(popularity_checkpoint):
     dataset = load_dataset(ROOT / SAMPLE)
     dataset.interactions = dataset.interactions.iloc[:-1]
     with pytest.raises(DataError, match="fingerprints differ"):
-        rebuild_split(load_checkpoint(path), dataset=dataset)
+        rebuild_training(load_checkpoint(path), dataset=dataset)
 
 
 def test_cli_errors_are_one_clear_line(tmp_path, monkeypatch, capsys):

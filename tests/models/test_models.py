@@ -109,7 +109,7 @@ def test_model_contract(name, world, tmp_path):
     # config() rebuilds the model; a checkpoint round-trip gives identical scores
     path = save_checkpoint(tmp_path / name, model, vocab, dataset.catalogue, {"command": "test"}, counts)
     ckpt = load_checkpoint(path)
-    assert ckpt.name == name and ckpt.config["model"] == model.config()
+    assert ckpt.name == name and ckpt.record.model.to_dict() == model.config()
     assert ckpt.vocab.raw_ids == vocab.raw_ids and np.array_equal(ckpt.item_counts, counts)
     assert len(ckpt.hash) == 12
     with torch.no_grad():

@@ -79,7 +79,7 @@ def test_same_seed_same_numbers_and_a_checkpoint(small, tmp_path):
     assert other.history[0]["loss"] != first.history[0]["loss"]
 
     ckpt = load_checkpoint(first.checkpoint_path)
-    recorded = ckpt.config
+    recorded = json.loads((ckpt.path / "config.json").read_text())
     assert recorded["data"]["path"] == SAMPLE and recorded["data"]["protocol"] == "user-split"
     assert len(recorded["data"]["fingerprint"]) == 64 and recorded["data"]["seed"] == 42
     assert recorded["metrics"]["valid"] == first.valid_metrics
@@ -99,7 +99,7 @@ def test_recorded_command_reproduces_the_config(tmp_path):
     assert command.endswith(" --set dim=8 --set shared_map=true") and "--min-rating" not in command
     result = CliRunner().invoke(cli.app, shlex.split(command)[1:] + ["--quiet", "--no-map"])
     assert result.exit_code == 0, result.output
-    recorded = load_checkpoint(tmp_path / "ck").config
+    recorded = json.loads((load_checkpoint(tmp_path / "ck").path / "config.json").read_text())
     assert recorded["command"] == command
     assert TrainConfig.from_dict({k: v for k, v in recorded["train"].items() if k in config.to_dict()}) == config
 
