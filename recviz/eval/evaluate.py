@@ -99,6 +99,42 @@ def evaluate(
     merge, the field's protocol) or ``weighted``; the diverse fusion re-ranks a short list and has no
     full-catalogue ranking to measure. Diversity needs ``catalogue`` for the items' genres.
     """
+    ks = _checked_settings(fusion, ks, batch_size)
+    start = time.perf_counter()
+    enc = _encode_cases(cases, vocab)
+    if not enc.histories:
+        raise ConfigError(
+            f"none of the {len(cases)} evaluation cases has a known history item and a known target; "
+            "evaluate with the split the model was trained on"
+        )
+    genres = item_genre_matrix(vocab, catalogue)[0] if catalogue is not None else None  # [N, G]
+    totals = _Totals(ks, genres)
+    was_training = model.training
+    model.eval()
+    try:
+        for lo in range(0, len(enc.histories), batch_size):
+            totals.add_batch(_rank_batch(
+                model, enc.histories[lo : lo + batch_size], enc.targets[lo : lo + batch_size], ks[-1],
+                fusion, tau, exclude_history,
+            ))
+    finally:
+        model.train(was_training)
+    return EvalResult(
+        metrics=totals.means(num_items=len(vocab) - 1),
+        num_cases=len(enc.histories),
+        seconds=time.perf_counter() - start,
+        skipped_cases=enc.skipped,
+        unknown_targets=enc.unknown_targets,
+        unknown_history_items=enc.unknown_history,
+        fusion=fusion,
+        ks=ks,
+        notes=_notes(enc),
+    )
+
+
+def _checked_settings(fusion: str, ks: Sequence[int], batch_size: int) -> tuple[int, ...]:
+    """The cut-offs, sorted and deduplicated; raises ConfigError for a fusion, k or batch size that cannot
+    be evaluated."""
     if fusion not in SCORE_FUSIONS:
         raise ConfigError(
             f"cannot evaluate fusion {fusion!r}; choose one of {', '.join(SCORE_FUSIONS)} "
@@ -109,58 +145,80 @@ def evaluate(
         raise ConfigError(f"every k must be a positive integer, got {ks}")
     if batch_size < 1:
         raise ConfigError(f"batch_size must be positive, got {batch_size}")
-    start = time.perf_counter()
-    enc = _encode_cases(cases, vocab)
-    if not enc.histories:
-        raise ConfigError(
-            f"none of the {len(cases)} evaluation cases has a known history item and a known target; "
-            "evaluate with the split the model was trained on"
-        )
-    genres = item_genre_matrix(vocab, catalogue)[0] if catalogue is not None else None  # [N, G]
-    sums: dict[str, float] = {}
-    counts: dict[str, int] = {}
-    recommended: dict[int, set[int]] = {k: set() for k in ks}
+    return ks
 
-    def add(name: str, values: np.ndarray) -> None:
+
+@dataclass
+class _RankedBatch:
+    """One batch of cases ranked over the whole catalogue, as the metrics read it."""
+
+    ranked: np.ndarray       # [B, Kmax] dense ids of the top items, best first
+    target_mask: np.ndarray  # [B, N] True at each case's targets
+    num_targets: np.ndarray  # [B]
+    valid: np.ndarray        # [B, N] items that may be recommended (not padding, not excluded history)
+    scores: np.ndarray       # [B, N] fused scores, float64
+
+
+def _rank_batch(model, histories: list[list[int]], targets: list[list[int]], k_max: int, fusion: str,
+                tau: float, exclude_history: bool) -> _RankedBatch:
+    """Score and rank one batch of dense histories over the whole catalogue."""
+    items, mask = pad_histories(histories, model.max_length)  # [B, L] most recent items
+    seen = seen_histories(histories)                          # [B, H] the whole history is excluded
+    _, scores = score_items(model, items, mask)              # [B, K, N]
+    num_items = scores.shape[-1]
+    fused = fused_ranking_scores(scores, seen, fusion, tau, exclude_history).scores  # [B, N]
+    ranked = top_k(fused, k_max)[1].numpy()                   # [B, Kmax]
+    target_mask = np.zeros((len(targets), num_items), dtype=bool)  # [B, N]
+    for b, t in enumerate(targets):
+        target_mask[b, t] = True
+    return _RankedBatch(
+        ranked=ranked,
+        target_mask=target_mask,
+        num_targets=target_mask.sum(axis=1),                                   # [B]
+        valid=~banned_items(seen, num_items, exclude_history).numpy(),         # [B, N]
+        scores=fused.numpy().astype(np.float64),                               # [B, N]
+    )
+
+
+class _Totals:
+    """Running sums of the per-case metrics (NaN cases left out of the mean) and the items recommended
+    at each k (for coverage)."""
+
+    def __init__(self, ks: tuple[int, ...], genres: np.ndarray | None) -> None:
+        self.ks, self.genres = ks, genres
+        self.sums: dict[str, float] = {}
+        self.counts: dict[str, int] = {}
+        self.recommended: dict[int, set[int]] = {k: set() for k in ks}
+
+    def add(self, name: str, values: np.ndarray) -> None:
         finite = values[~np.isnan(values)]
-        sums[name] = sums.get(name, 0.0) + float(finite.sum())
-        counts[name] = counts.get(name, 0) + int(finite.size)
+        self.sums[name] = self.sums.get(name, 0.0) + float(finite.sum())
+        self.counts[name] = self.counts.get(name, 0) + int(finite.size)
 
-    was_training = model.training
-    model.eval()
-    try:
-        for lo in range(0, len(enc.histories), batch_size):
-            batch_histories = enc.histories[lo : lo + batch_size]
-            items, mask = pad_histories(batch_histories, model.max_length)  # [B, L] most recent items
-            seen = seen_histories(batch_histories)                   # [B, H] the whole history is excluded
-            _, scores = score_items(model, items, mask)             # [B, K, N]
-            num_items = scores.shape[-1]
-            fused = fused_ranking_scores(scores, seen, fusion, tau, exclude_history).scores  # [B, N]
-            ranked = top_k(fused, ks[-1])[1].numpy()                 # [B, Kmax]
-            batch_targets = enc.targets[lo : lo + batch_size]
-            target_mask = np.zeros((len(batch_targets), num_items), dtype=bool)  # [B, N]
-            for b, t in enumerate(batch_targets):
-                target_mask[b, t] = True
-            num_targets = target_mask.sum(axis=1)                    # [B]
-            valid = ~banned_items(seen, num_items, exclude_history).numpy()  # [B, N]
-            scores_np = fused.numpy().astype(np.float64)             # [B, N]
-            hits = M.hits_matrix(ranked, target_mask)                # [B, Kmax]
-            for k in ks:
-                add(f"recall@{k}", M.recall_at_k(hits, num_targets, k))
-                add(f"ndcg@{k}", M.ndcg_at_k(hits, num_targets, k))
-                add(f"hitrate@{k}", M.hit_rate_at_k(hits, k))
-                add(f"map@{k}", M.map_at_k(hits, num_targets, k))
-                if genres is not None:
-                    add(f"diversity@{k}", M.intra_list_diversity(ranked[:, :k], genres))
-                recommended[k].update(np.unique(ranked[:, :k]).tolist())
-            add("mrr", M.mrr(scores_np, target_mask, valid))
-            add("auc", M.auc(scores_np, target_mask, valid))
-    finally:
-        model.train(was_training)
+    def add_batch(self, batch: _RankedBatch) -> None:
+        hits = M.hits_matrix(batch.ranked, batch.target_mask)  # [B, Kmax]
+        for k in self.ks:
+            self.add(f"recall@{k}", M.recall_at_k(hits, batch.num_targets, k))
+            self.add(f"ndcg@{k}", M.ndcg_at_k(hits, batch.num_targets, k))
+            self.add(f"hitrate@{k}", M.hit_rate_at_k(hits, k))
+            self.add(f"map@{k}", M.map_at_k(hits, batch.num_targets, k))
+            if self.genres is not None:
+                self.add(f"diversity@{k}", M.intra_list_diversity(batch.ranked[:, :k], self.genres))
+            self.recommended[k].update(np.unique(batch.ranked[:, :k]).tolist())
+        self.add("mrr", M.mrr(batch.scores, batch.target_mask, batch.valid))
+        self.add("auc", M.auc(batch.scores, batch.target_mask, batch.valid))
 
-    result = {name: sums[name] / counts[name] if counts[name] else float("nan") for name in sums}
-    for k in ks:
-        result[f"coverage@{k}"] = len(recommended[k]) / (len(vocab) - 1)
+    def means(self, num_items: int) -> dict[str, float]:
+        """Mean of each metric, then coverage@k: the share of the ``num_items`` items ever recommended."""
+        result = {name: self.sums[name] / self.counts[name] if self.counts[name] else float("nan")
+                  for name in self.sums}
+        for k in self.ks:
+            result[f"coverage@{k}"] = len(self.recommended[k]) / num_items
+        return result
+
+
+def _notes(enc: _Encoded) -> list[str]:
+    """What was left out of the evaluation and why, in sentences."""
     notes = []
     if enc.skipped:
         notes.append(f"{enc.skipped} case(s) skipped: no target or no history item in the model's vocabulary")
@@ -168,15 +226,4 @@ def evaluate(
         notes.append(f"{enc.unknown_targets} target item(s) unknown to the model were not counted")
     if enc.unknown_history:
         notes.append(f"{enc.unknown_history} history item(s) unknown to the model were dropped")
-    return EvalResult(
-        metrics=result,
-        num_cases=len(enc.histories),
-        seconds=time.perf_counter() - start,
-        skipped_cases=enc.skipped,
-        unknown_targets=enc.unknown_targets,
-        unknown_history_items=enc.unknown_history,
-        fusion=fusion,
-        ks=ks,
-        notes=notes,
-    )
-
+    return notes

@@ -24,6 +24,7 @@ import numpy as np
 import torch
 
 from recviz.errors import CheckpointError
+from recviz.models.scoring import pad_histories
 
 MAP_NPZ, MAP_JSON, POPULATION_NPZ = "map.npz", "map.json", "population.npz"
 MAP_FORMAT = 1
@@ -212,8 +213,6 @@ def population_points(
     checkpoint, item_map: ItemMap, histories: Mapping[int, Sequence[int]], batch_size: int = 256
 ) -> Population:
     """Every given user's interest vectors (raw-id histories; unknown ids skipped) placed on ``item_map``."""
-    from recviz.models.scoring import pad_histories
-
     model, vocab = checkpoint.model, checkpoint.vocab
     users = [u for u in sorted(histories) if any(i in vocab for i in histories[u])]
     dense = [[vocab.index(i) for i in histories[u] if i in vocab] for u in users]
@@ -247,15 +246,3 @@ def load_population(checkpoint_path: Path | str) -> Population | None:
             return Population(arrays["user_ids"], arrays["interest"], arrays["xy"])
     except (OSError, ValueError, KeyError) as exc:
         raise CheckpointError(f"{path} is unreadable ({exc}); re-create it with `recviz project`") from None
-
-
-def project_checkpoint(checkpoint_path: Path | str, *, seed: int = 42) -> ItemMap:
-    """Fit the map and the population view of one checkpoint and store them beside it (what train calls)."""
-    from recviz.explain.users import training_histories
-    from recviz.models.checkpoint import load_checkpoint
-
-    checkpoint = load_checkpoint(checkpoint_path)
-    item_map = build_item_map(checkpoint, seed=seed)
-    save_item_map(checkpoint.path, item_map)
-    save_population(checkpoint.path, population_points(checkpoint, item_map, training_histories(checkpoint)))
-    return item_map

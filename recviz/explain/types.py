@@ -130,6 +130,37 @@ class Explanation:
     created_at: str = ""
     schema_version: int = SCHEMA_VERSION
 
+    def item_title(self, item_id: int) -> str:
+        """The title of an item this Explanation mentions (fused, per-interest or history), else ``Movie <id>``."""
+        for item in self.fused:
+            if item.item_id == item_id:
+                return item.title
+        for ranked in self.per_interest:
+            for item in ranked:
+                if item.item_id == item_id:
+                    return item.title
+        for entry in self.history:
+            if entry.item_id == item_id:
+                return entry.title
+        return f"Movie {item_id}"
+
+    def explained_targets(self) -> list[int]:
+        """The explained target items, in the order of their first attribution."""
+        return list(dict.fromkeys(a.target_item_id for a in self.attributions))
+
+    def curves_for(self, target_item_id: int) -> tuple[list[DeletionCurve], DeletionCurve | None]:
+        """The deletion curves of one target's methods, and the random baseline (its own curve or the
+        ``random_scores`` carried by a method curve)."""
+        curves = [c for c in self.faithfulness if c.target_item_id == target_item_id]
+        methods = [c for c in curves if c.method != "random"]
+        baseline = next((c for c in curves if c.method == "random"), None)
+        if baseline is None:
+            carrier = next((c for c in methods if c.random_scores is not None), None)
+            if carrier is not None:
+                area = carrier.random_area if carrier.random_area is not None else float("nan")
+                baseline = DeletionCurve(target_item_id, "random", list(carrier.random_scores or []), [], float(area))
+        return methods, baseline
+
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
 

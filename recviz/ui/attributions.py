@@ -7,12 +7,12 @@ import streamlit as st
 
 from recviz.explain.types import Explanation
 from recviz.ui.interest_map import PLOT_CONFIG
-from recviz.viz.figures import attribution_figure, explained_targets, faithfulness_figure
+from recviz.viz.figures import attribution_figure, faithfulness_figure
 from recviz.viz.tables import faithfulness_table
 
 
 def render(exp: Explanation, methods: tuple[str, ...]) -> None:
-    targets = explained_targets(exp)
+    targets = exp.explained_targets()
     if not methods:
         st.info("Choose at least one attribution method in the sidebar.", icon=":material/tune:")
         return

@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 import plotly.graph_objects as go
 
-from recviz.config import ATTRIBUTION_METHODS
-from recviz.explain.types import Attribution, DeletionCurve, Explanation
+from recviz.explain.types import Attribution, Explanation, HistoryEntry, Interest
+from recviz.options import INTEGRATED_GRADIENTS, METHODS
 from recviz.viz.style import (
     ATTENTION_SCALE,
     MUTED_COLOR,
@@ -47,21 +47,6 @@ def message_figure(title: str, message: str) -> go.Figure:
     fig.update_yaxes(visible=False)
     fig.update_layout(height=220)
     return style_figure(fig, plot_text(title))
-
-
-def item_title(exp: Explanation, item_id: int) -> str:
-    """The title of an item the Explanation mentions (fused, per-interest or history), else ``Movie <id>``."""
-    for item in exp.fused:
-        if item.item_id == item_id:
-            return item.title
-    for ranked in exp.per_interest:
-        for item in ranked:
-            if item.item_id == item_id:
-                return item.title
-    for entry in exp.history:
-        if entry.item_id == item_id:
-            return entry.title
-    return f"Movie {item_id}"
 
 
 def _history_ticks(exp: Explanation, limit: int = 24) -> tuple[list[int], list[str]]:
@@ -116,68 +101,102 @@ def interest_map_figure(
     does, per map); built here otherwise.
     With a diff that carries ``baseline_map_xy`` each interest also shows where it was before the edit.
     """
-    xy = np.asarray(item_map.xy, dtype=float)  # [M, 2]
-    ids = np.asarray(item_map.item_ids, dtype=np.int64)  # [M]
     fig = go.Figure(data=list(catalogue if catalogue is not None else catalogue_traces(item_map)))
+    population_trace = _population_trace(population)
+    if population_trace is not None:
+        fig.add_trace(population_trace)
+    on_map, history_xy = _history_on_map(exp, item_map)  # [L', 2]
+    if on_map:
+        fig.add_trace(_history_trace(on_map, history_xy))
+    now = interest_positions(exp, item_map)  # [K, 2]
+    _add_interests(fig, exp, now)
+    return _frame_map(fig, item_map, np.vstack([now, history_xy]))
 
+
+def _population_trace(population: Population | np.ndarray | None) -> go.Scattergl | None:
+    """Training users' interests as faint dots, or None when there are none."""
     pop = np.asarray(getattr(population, "xy", population) if population is not None else np.zeros((0, 2)),
                      dtype=float).reshape(-1, 2)  # [P, 2]
-    if len(pop):
-        fig.add_trace(go.Scattergl(
-            x=pop[:, 0], y=pop[:, 1], mode="markers", name="Training users' interests",
-            marker={"size": 3, "color": MUTED_COLOR, "opacity": 0.25}, hoverinfo="skip",
-        ))
+    if not len(pop):
+        return None
+    return go.Scattergl(
+        x=pop[:, 0], y=pop[:, 1], mode="markers", name="Training users' interests",
+        marker={"size": 3, "color": MUTED_COLOR, "opacity": 0.25}, hoverinfo="skip",
+    )
 
-    row = {int(r): i for i, r in enumerate(ids)}
+
+def _history_on_map(exp: Explanation, item_map: ItemMap) -> tuple[list[HistoryEntry], np.ndarray]:
+    """The history entries whose item is on the map, and their map positions [L', 2]."""
+    row = {int(r): i for i, r in enumerate(np.asarray(item_map.item_ids, dtype=np.int64))}
     on_map = [e for e in exp.history if e.item_id in row]
-    if on_map:
-        hxy = xy[[row[e.item_id] for e in on_map]]  # [L', 2]
-        fig.add_trace(go.Scattergl(
-            x=hxy[:, 0], y=hxy[:, 1], mode="markers", name="History items",
-            marker={"size": 12, "symbol": "circle-open", "color": TEXT_COLOR, "line": {"width": 2}},
-            hovertext=[f"History #{e.position + 1}: {plot_text(e.title)}" for e in on_map],
-            hovertemplate="%{hovertext}<extra></extra>",
-        ))
+    if not on_map:
+        return [], np.zeros((0, 2))
+    return on_map, np.asarray(item_map.xy, dtype=float)[[row[e.item_id] for e in on_map]]  # [L', 2]
 
-    now = interest_positions(exp, item_map)  # [K, 2]
+
+def _history_trace(on_map: Sequence[HistoryEntry], history_xy: np.ndarray) -> go.Scattergl:
+    """The history items ringed on the map."""
+    return go.Scattergl(
+        x=history_xy[:, 0], y=history_xy[:, 1], mode="markers", name="History items",
+        marker={"size": 12, "symbol": "circle-open", "color": TEXT_COLOR, "line": {"width": 2}},
+        hovertext=[f"History #{e.position + 1}: {plot_text(e.title)}" for e in on_map],
+        hovertemplate="%{hovertext}<extra></extra>",
+    )
+
+
+def _add_interests(fig: go.Figure, exp: Explanation, now: np.ndarray) -> None:
+    """Each interest at ``now`` [K, 2]; with a diff's ``baseline_map_xy`` also its position before the edit,
+    an arrow from there, and one legend entry that explains the open markers."""
     before = exp.diff.baseline_map_xy if exp.diff is not None else None
     for k, interest in enumerate(exp.interests):
-        color = interest_color(k)
-        group = f"interest-{k}"
         if before is not None and k < len(before):
-            bx, by = before[k]
-            fig.add_trace(go.Scattergl(
-                x=[bx], y=[by], mode="markers", name=f"{interest_name(k)} before the edit",
-                legendgroup=group, showlegend=False,
-                marker={"size": 16, "symbol": "diamond-open", "color": color, "line": {"width": 2}},
-                hovertext=[f"{interest_name(k)} before the edit"], hovertemplate="%{hovertext}<extra></extra>",
-            ))
-            fig.add_annotation(
-                x=now[k, 0], y=now[k, 1], ax=bx, ay=by, xref="x", yref="y", axref="x", ayref="y",
-                showarrow=True, arrowhead=3, arrowsize=1.2, arrowwidth=2, arrowcolor=color, standoff=9, text="",
-            )
-        fig.add_trace(go.Scattergl(
-            x=[now[k, 0]], y=[now[k, 1]], mode="markers+text", name=interest_tick(k, interest.label, 26),
-            legendgroup=group, legendgrouptitle_text="Interests" if k == 0 else None,
-            marker={"size": 20, "symbol": "diamond", "color": color, "line": {"width": 2, "color": "white"}},
-            # WebGL text is plain (no markup, no escaping); alternate sides so neighbouring labels part
-            text=[interest_name(k)], textposition="top center" if k % 2 == 0 else "bottom center",
-            textfont={"color": color, "size": 13, "weight": "bold"},
-            hovertext=[f"<b>{interest_name(k)}</b>: {plot_text(interest.label)}<br>weight {interest.weight:.0%}"],
-            hovertemplate="%{hovertext}<extra></extra>",
-        ))
+            _add_move(fig, k, before[k], now[k])
+        fig.add_trace(_interest_trace(k, interest, now[k]))
     if before is not None:
         fig.add_trace(go.Scatter(
             x=[None], y=[None], mode="markers", name="Before the edit",
             marker={"size": 14, "symbol": "diamond-open", "color": MUTED_COLOR, "line": {"width": 2}},
         ))
 
-    history_xy = xy[[row[e.item_id] for e in on_map]] if on_map else np.zeros((0, 2))  # [L', 2]
-    x_range, y_range = focus_ranges(xy, np.vstack([now, history_xy]))
+
+def _add_move(fig: go.Figure, k: int, before: Sequence[float], now: np.ndarray) -> None:
+    """Interest ``k``'s position before the edit (an open marker) and an arrow from it to ``now`` [2]."""
+    color = interest_color(k)
+    bx, by = before
+    fig.add_trace(go.Scattergl(
+        x=[bx], y=[by], mode="markers", name=f"{interest_name(k)} before the edit",
+        legendgroup=f"interest-{k}", showlegend=False,
+        marker={"size": 16, "symbol": "diamond-open", "color": color, "line": {"width": 2}},
+        hovertext=[f"{interest_name(k)} before the edit"], hovertemplate="%{hovertext}<extra></extra>",
+    ))
+    fig.add_annotation(
+        x=now[0], y=now[1], ax=bx, ay=by, xref="x", yref="y", axref="x", ayref="y",
+        showarrow=True, arrowhead=3, arrowsize=1.2, arrowwidth=2, arrowcolor=color, standoff=9, text="",
+    )
+
+
+def _interest_trace(k: int, interest: Interest, xy: np.ndarray) -> go.Scattergl:
+    """Interest ``k`` as a large labelled diamond at ``xy`` [2], in its colour."""
+    color = interest_color(k)
+    return go.Scattergl(
+        x=[xy[0]], y=[xy[1]], mode="markers+text", name=interest_tick(k, interest.label, 26),
+        legendgroup=f"interest-{k}", legendgrouptitle_text="Interests" if k == 0 else None,
+        marker={"size": 20, "symbol": "diamond", "color": color, "line": {"width": 2, "color": "white"}},
+        # WebGL text is plain (no markup, no escaping); alternate sides so neighbouring labels part
+        text=[interest_name(k)], textposition="top center" if k % 2 == 0 else "bottom center",
+        textfont={"color": color, "size": 13, "weight": "bold"},
+        hovertext=[f"<b>{interest_name(k)}</b>: {plot_text(interest.label)}<br>weight {interest.weight:.0%}"],
+        hovertemplate="%{hovertext}<extra></extra>",
+    )
+
+
+def _frame_map(fig: go.Figure, item_map: ItemMap, must_show: np.ndarray) -> go.Figure:
+    """Axes focused on the catalogue and ``must_show`` [P, 2], equal scales, the map's layout and title."""
+    x_range, y_range = focus_ranges(np.asarray(item_map.xy, dtype=float), must_show)
     fig.update_xaxes(visible=False, range=x_range)
     fig.update_yaxes(visible=False, range=y_range, scaleanchor="x", scaleratio=1)
     fig.update_layout(height=640, legend={"itemsizing": "constant", "groupclick": "toggleitem"})
-    return style_figure(fig, f"Interest map: {len(ids):,} items by primary genre, the history ringed")
+    return style_figure(fig, f"Interest map: {len(item_map.item_ids):,} items by primary genre, the history ringed")
 
 
 def focus_ranges(catalogue_xy: np.ndarray, must_show: np.ndarray, pad: float = 0.15
@@ -245,13 +264,8 @@ def attributions_for(exp: Explanation, target_item_id: int) -> dict[str, Attribu
     return {a.method: a for a in exp.attributions if a.target_item_id == target_item_id}
 
 
-def explained_targets(exp: Explanation) -> list[int]:
-    """The explained target items, in the order of their first attribution."""
-    return list(dict.fromkeys(a.target_item_id for a in exp.attributions))
-
-
 def _ordered_methods(available: Sequence[str], chosen: Sequence[str] | None) -> list[str]:
-    wanted = list(chosen) if chosen is not None else [*ATTRIBUTION_METHODS, *available]
+    wanted = list(chosen) if chosen is not None else [*METHODS, *available]
     return [m for m in dict.fromkeys(wanted) if m in available]
 
 
@@ -274,12 +288,12 @@ def attribution_figure(
     """One bar per history item for each method, each method divided by its largest |value| so methods
     with different units compare; the raw values are in the hover. A history longer than ``max_items``
     shows the ``max_items`` items with the largest scaled |value| in any method, in history order."""
-    target = plot_text(shorten(item_title(exp, target_item_id), 48))
+    target = plot_text(shorten(exp.item_title(target_item_id), 48))
     found = attributions_for(exp, target_item_id)
     chosen = _ordered_methods(list(found), methods)
     if not exp.history or not chosen:
         why = "the history is empty" if not exp.history else "no attribution was computed for this item"
-        return message_figure(f"Attributions for {item_title(exp, target_item_id)}",
+        return message_figure(f"Attributions for {exp.item_title(target_item_id)}",
                               f"Nothing to show: {why}.")
     raw = np.asarray([found[m].values for m in chosen], dtype=float)  # [M, L]
     scale = np.abs(raw).max(axis=1, keepdims=True)  # [M, 1]
@@ -300,8 +314,9 @@ def attribution_figure(
     k = first.interest
     sub = [f'retrieved by <span style="color:{interest_color(k)}">■</span> {interest_name(k)}',
            f"score {first.target_score:.3f}"]
-    if "integrated_gradients" in found and found["integrated_gradients"].convergence_delta is not None:
-        sub.append(ig_delta_note(found["integrated_gradients"]))
+    ig = found.get(INTEGRATED_GRADIENTS.name)
+    if ig is not None and ig.convergence_delta is not None:
+        sub.append(ig_delta_note(ig))
     if len(shown) < len(exp.history):
         sub.append(f"the {len(shown)} of {len(exp.history)} history items with the largest attributions")
     ticktext = [f"#{p + 1} {plot_text(shorten(exp.history[p].title, 30))}" for p in shown]
@@ -322,25 +337,11 @@ def top_positions(strength: np.ndarray, limit: int) -> list[int]:
     return sorted(int(p) for p in order)
 
 
-def curves_for(exp: Explanation, target_item_id: int) -> tuple[list[DeletionCurve], DeletionCurve | None]:
-    """The deletion curves of one target's methods, and the random baseline (its own curve or the
-    ``random_scores`` carried by a method curve)."""
-    curves = [c for c in exp.faithfulness if c.target_item_id == target_item_id]
-    methods = [c for c in curves if c.method != "random"]
-    baseline = next((c for c in curves if c.method == "random"), None)
-    if baseline is None:
-        carrier = next((c for c in methods if c.random_scores is not None), None)
-        if carrier is not None:
-            baseline = DeletionCurve(target_item_id, "random", list(carrier.random_scores or []), [],
-                                     float(carrier.random_area if carrier.random_area is not None else np.nan))
-    return methods, baseline
-
-
 def faithfulness_figure(exp: Explanation, target_item_id: int) -> go.Figure:
     """Deletion curves: the target's score as history items are removed in each method's order, against
     the mean of random orders. A curve that falls faster (smaller area) explains the model better."""
-    title_item = item_title(exp, target_item_id)
-    methods, baseline = curves_for(exp, target_item_id)
+    title_item = exp.item_title(target_item_id)
+    methods, baseline = exp.curves_for(target_item_id)
     if not methods:
         return message_figure(f"Faithfulness for {title_item}", "No deletion curve was computed for this item.")
     fig = go.Figure()

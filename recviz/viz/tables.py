@@ -13,7 +13,6 @@ import numpy as np
 import pandas as pd
 
 from recviz.explain.types import Explanation
-from recviz.viz.figures import curves_for, explained_targets
 from recviz.viz.style import method_label
 from recviz.viz.text import interest_name
 
@@ -143,11 +142,11 @@ def faithfulness_table(exp: Explanation, target_item_id: int | None = None) -> p
     """Per method: mean deletion area (over all explained targets, or one), the random baseline's, the
     gain over random, and a verdict. Lower area = removing the method's top items hurts the score sooner
     = the method describes what the model does."""
-    targets = explained_targets(exp) if target_item_id is None else [target_item_id]
+    targets = exp.explained_targets() if target_item_id is None else [target_item_id]
     areas: dict[str, list[float]] = {}
     randoms: dict[str, list[float]] = {}
     for target in targets:
-        methods, baseline = curves_for(exp, target)
+        methods, baseline = exp.curves_for(target)
         for curve in methods:
             areas.setdefault(curve.method, []).append(curve.area)
             rnd = curve.random_area if curve.random_area is not None else (baseline.area if baseline else None)
