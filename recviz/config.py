@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from recviz.errors import ConfigError
+from recviz.options import FUSIONS, METHODS, WEIGHTED, NumberRange, ParamView, all_params
 
 
 def _check_known_fields(cls: type, obj: dict[str, Any], what: str) -> None:
@@ -20,34 +21,16 @@ def _check_known_fields(cls: type, obj: dict[str, Any], what: str) -> None:
         raise ConfigError(f"unknown {what} setting(s) {unknown}; known: {sorted(known)}")
 
 
-FUSION_MODES: tuple[str, ...] = ("weighted", "max", "diverse")
-ATTRIBUTION_METHODS: tuple[str, ...] = ("integrated_gradients", "occlusion", "attention")
-
-
-@dataclass(frozen=True)
-class NumberRange:
-    """The allowed values of a numeric setting: what the app's widgets offer and every source is held to."""
-
-    low: float
-    high: float
-    step: float
-    integer: bool
-
-    def describe(self) -> str:
-        fmt = (lambda v: f"{v:.0f}") if self.integer else (lambda v: f"{v:g}")
-        return f"{'a whole number' if self.integer else 'a number'} from {fmt(self.low)} to {fmt(self.high)}"
-
+# The option names, as declared by the descriptors of recviz.options (kept as tuples for older callers;
+# the validation below reads the registries themselves).
+FUSION_MODES: tuple[str, ...] = tuple(FUSIONS)
+ATTRIBUTION_METHODS: tuple[str, ...] = tuple(METHODS)
 
 # One table for every source of explain settings: the URL, saved scenarios, the CLI and the sidebar widgets.
-SETTING_RANGES: dict[str, NumberRange] = {
-    "top_n": NumberRange(1, 50, 1, True),
-    "tau": NumberRange(0.1, 5.0, 0.1, False),
-    "diversity_lambda": NumberRange(0.0, 1.0, 0.05, False),
-    "num_targets": NumberRange(0, 20, 1, True),  # 0: no attributions
-    "ig_steps": NumberRange(2, 500, 1, True),
-    "random_orders": NumberRange(0, 100, 1, True),
-    "seed": NumberRange(0, 2**31 - 1, 1, True),
-}
+# Read-only and live: each range is declared by its descriptor (recviz.options: a fusion's τ or λ, a method's
+# steps, the general top-N, ...).
+SETTING_RANGES: Mapping[str, NumberRange] = ParamView(lambda param: param.spec)
+_PARAM_DEFAULTS = {name: param.default for name, param in all_params().items()}
 MAX_TARGETS = 100          # explicit items to explain
 MAX_NUMBER_TEXT = 32       # characters of a number written as text (a 5-million-digit "number" is refused unread)
 _TRUE, _FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
@@ -118,17 +101,17 @@ def _clean_one(name: str, value: Any) -> Any:
     if name in SETTING_RANGES:
         return parse_number(value, name, SETTING_RANGES[name])
     if name == "fusion":
-        if value not in FUSION_MODES:
-            raise ConfigError(f"unknown fusion mode {_shown(value)}; choose one of {', '.join(FUSION_MODES)}")
+        if not isinstance(value, str) or value not in FUSIONS:
+            raise ConfigError(f"unknown fusion mode {_shown(value)}; choose one of {', '.join(FUSIONS)}")
         return value
     if name == "methods":
         methods = [value] if isinstance(value, str) else value
         if not isinstance(methods, list | tuple):
             raise ConfigError(f"methods must be a list of names, got {_shown(value)}")
-        bad = [m for m in methods if m not in ATTRIBUTION_METHODS]
+        bad = [m for m in methods if not isinstance(m, str) or m not in METHODS]
         if bad:
             raise ConfigError(f"unknown attribution method(s) {_shown(bad)}; choose from "
-                              f"{', '.join(ATTRIBUTION_METHODS)}")
+                              f"{', '.join(METHODS)}")
         return tuple(dict.fromkeys(methods))
     if name == "targets":
         if value is None:
@@ -170,7 +153,7 @@ def clean_explain_settings(obj: Mapping[str, Any], *, lenient: bool) -> tuple[di
             clean[name] = clamped
             problems.append(f"{message}; using {clamped:g}")
         elif name == "methods" and isinstance(value, list | tuple):
-            clean[name] = tuple(dict.fromkeys(m for m in value if m in ATTRIBUTION_METHODS))
+            clean[name] = tuple(dict.fromkeys(m for m in value if isinstance(m, str) and m in METHODS))
             problems.append(f"{message}; the others are kept")
         else:
             problems.append(f"{message}; using the default {_shown(getattr(ExplainSettings, name, None))}")
@@ -181,21 +164,22 @@ def clean_explain_settings(obj: Mapping[str, Any], *, lenient: bool) -> tuple[di
 
 @dataclass(frozen=True)
 class ExplainSettings:
-    """What :func:`recviz.explain.explain` computes. The defaults are what the app opens with.
+    """What :func:`recviz.explain.explain` computes. The defaults are what the app opens with; a numeric
+    setting's default is its descriptor's (:mod:`recviz.options`).
 
     Every value is checked by :func:`clean_explain_settings` (the same rules for every source)."""
 
-    top_n: int = 10
-    fusion: str = "weighted"            # one of FUSION_MODES
-    tau: float = 1.0                    # temperature of the weighted fusion
-    diversity_lambda: float = 0.5       # λ of the diverse greedy aggregation (0 = plain max merge)
+    top_n: int = _PARAM_DEFAULTS["top_n"]
+    fusion: str = WEIGHTED.name         # one of recviz.options.FUSIONS
+    tau: float = _PARAM_DEFAULTS["tau"]  # temperature of the weighted fusion
+    diversity_lambda: float = _PARAM_DEFAULTS["diversity_lambda"]  # λ of the diverse aggregation (0: max merge)
     methods: tuple[str, ...] = ATTRIBUTION_METHODS
     targets: tuple[int, ...] | None = None  # raw item ids to explain; None = the top `num_targets` fused
-    num_targets: int = 5
-    ig_steps: int = 50
-    random_orders: int = 10             # random deletion orders averaged for the faithfulness baseline
+    num_targets: int = _PARAM_DEFAULTS["num_targets"]
+    ig_steps: int = _PARAM_DEFAULTS["ig_steps"]
+    random_orders: int = _PARAM_DEFAULTS["random_orders"]  # averaged for the faithfulness baseline
     exclude_history: bool = True        # never recommend items of the whole history ("show already-seen items" off)
-    seed: int = 0
+    seed: int = _PARAM_DEFAULTS["seed"]
 
     def __post_init__(self) -> None:
         clean, _ = clean_explain_settings(dataclasses.asdict(self), lenient=False)

@@ -17,6 +17,8 @@ from captum.attr import LayerIntegratedGradients
 from torch import Tensor, nn
 
 from recviz.explain.scorer import HistoryScorer, Targets
+from recviz.options import ATTENTION, INTEGRATED_GRADIENTS, OCCLUSION
+from recviz.options import METHODS as DESCRIPTORS
 
 
 @dataclass
@@ -91,13 +93,15 @@ def attention(scorer: HistoryScorer, targets: Targets, steps: int = 0) -> Method
 
 
 Method = Callable[[HistoryScorer, Targets, int], MethodResult]
+# The compute function of each method descriptor (recviz.options.METHODS: names, labels, parameters, needs).
 METHODS: dict[str, Method] = {
-    "integrated_gradients": integrated_gradients,
-    "occlusion": occlusion,
-    "attention": attention,
+    INTEGRATED_GRADIENTS.name: integrated_gradients,
+    OCCLUSION.name: occlusion,
+    ATTENTION.name: attention,
 }
 
 
 def supports(model: nn.Module, method: str) -> bool:
-    """Whether ``method`` can explain ``model`` (attention needs a model with attention)."""
-    return method != "attention" or bool(getattr(model, "has_attention", False))
+    """Whether ``method`` can explain ``model``: what its descriptor needs (attention: a model with attention)
+    read from the model contract's flags."""
+    return DESCRIPTORS[method].supports(model)

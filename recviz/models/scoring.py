@@ -25,8 +25,9 @@ from torch import Tensor
 from recviz.data.types import Catalogue
 from recviz.data.vocab import PAD, Vocab
 from recviz.errors import ConfigError, EmptyHistoryError
+from recviz.options import FUSIONS
 
-SCORE_FUSIONS: tuple[str, ...] = ("weighted", "max")   # fusions that give a score to every item
+SCORE_FUSIONS: tuple[str, ...] = tuple(f.name for f in FUSIONS.values() if f.scores_every_item)
 NEG_INF = float("-inf")
 
 

@@ -24,6 +24,7 @@ import plotly.offline
 
 from recviz import __version__
 from recviz.explain.types import Explanation
+from recviz.options import fusion_caption
 from recviz.report.template import CSS, PAGE
 from recviz.viz import figures, tables
 from recviz.viz.style import interest_color, method_label
@@ -157,11 +158,8 @@ def header(exp: Explanation, titles: dict[int, str]) -> str:
     who = f"User {exp.user_id}" if exp.user_id is not None else "Custom history"
     edited = " · edited history" if exp.edits else ""
     fusion = exp.fusion
-    fusion_text = f"{fusion.mode}, top {fusion.top_n}"
-    if fusion.mode == "weighted":
-        fusion_text += f", τ = {fusion.tau:g}"
-    if fusion.mode == "diverse":
-        fusion_text += f", λ = {fusion.diversity_lambda:g}"
+    params = fusion_caption(fusion.mode, fusion)  # "τ = 1": the fusion's own parameters
+    fusion_text = f"{fusion.mode}, top {fusion.top_n}" + (f", {params}" if params else "")
     methods = exp.settings.get("methods") or sorted({a.method for a in exp.attributions})
     meta = [
         ("Model", exp.model_name),
@@ -282,7 +280,7 @@ def lists_section(exp: Explanation, titles: dict[int, str]) -> str:
 
 
 def attributions_section(exp: Explanation) -> str:
-    targets = figures.explained_targets(exp)
+    targets = exp.explained_targets()
     if not targets:
         return section("attributions", "Attributions", "", '<p class="note">No attribution was computed.</p>')
     rank = {f.item_id: f.rank for f in exp.fused}
@@ -299,7 +297,7 @@ def attributions_section(exp: Explanation) -> str:
     for target in targets:
         target = int(target)
         where = f"fused #{rank[target]}" if target in rank else "not in the fused list"
-        parts.append(f"<h3>{esc(figures.item_title(exp, target))} <span class=\"in-fused\">({target}, {esc(where)})"
+        parts.append(f"<h3>{esc(exp.item_title(target))} <span class=\"in-fused\">({target}, {esc(where)})"
                      "</span></h3>")
         parts.append('<div class="grid2"><div>'
                      + figure_div(figures.attribution_figure(exp, target), f"fig-attr-{target}")

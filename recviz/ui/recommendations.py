@@ -8,6 +8,7 @@ import streamlit as st
 
 from recviz.data import Catalogue
 from recviz.explain.types import Explanation
+from recviz.options import fusion_caption
 from recviz.viz.style import interest_color
 from recviz.viz.tables import STATUS_NEW, fused_table, left_items_table, per_interest_table
 from recviz.viz.text import interest_name, markdown_text
@@ -46,9 +47,9 @@ def render(exp: Explanation, catalogue: Catalogue) -> None:
     st.subheader("Recommendations")
     entered = len(exp.diff.entered) if exp.diff else 0
     left_count = len(exp.diff.left) if exp.diff else 0
+    params = fusion_caption(exp.fusion.mode, exp.fusion)  # "τ = 1": the fusion's own parameters
     st.caption(f"Fusion **{exp.fusion.mode}**"
-               + (f" (τ = {exp.fusion.tau:g})" if exp.fusion.mode == "weighted" else "")
-               + (f" (λ = {exp.fusion.diversity_lambda:g})" if exp.fusion.mode == "diverse" else "")
+               + (f" ({params})" if params else "")
                + f" · top {exp.fusion.top_n}"
                + (f" · after the edit **{entered} entered, {left_count} left** the fused list" if exp.diff else ""))
     k_count = len(exp.interests)

@@ -11,6 +11,9 @@ import zlib
 
 import plotly.graph_objects as go
 
+from recviz.options import ATTENTION, INTEGRATED_GRADIENTS, OCCLUSION
+from recviz.options import method_label as _descriptor_label
+
 # Okabe & Ito (2008), ordered so that the first interests get the most distinct hues; yellow comes last
 # because it is weakest on white.
 INTEREST_COLORS: tuple[str, ...] = (
@@ -41,18 +44,15 @@ NO_GENRE_COLOR = "#BBBBBB"
 
 # Attribution methods and the random baseline: hues unlike the interest colours, so a method is never
 # mistaken for an interest.
+# (The methods' names and labels are their descriptors', recviz.options.METHODS.)
+RANDOM_BASELINE = "random"
 METHOD_COLORS: dict[str, str] = {
-    "integrated_gradients": "#332288",
-    "occlusion": "#44AA99",
-    "attention": "#AA4499",
-    "random": "#888888",
+    INTEGRATED_GRADIENTS.name: "#332288",
+    OCCLUSION.name: "#44AA99",
+    ATTENTION.name: "#AA4499",
+    RANDOM_BASELINE: "#888888",
 }
-METHOD_LABELS: dict[str, str] = {
-    "integrated_gradients": "Integrated Gradients",
-    "occlusion": "Occlusion (leave-one-out)",
-    "attention": "Attention",
-    "random": "Random order (mean)",
-}
+RANDOM_LABEL = "Random order (mean)"
 
 FONT_FAMILY = "Inter, -apple-system, 'Segoe UI', Roboto, 'Helvetica Neue', Arial, sans-serif"
 TEXT_COLOR = "#1F2937"
@@ -97,7 +97,8 @@ def method_color(method: str) -> str:
 
 
 def method_label(method: str) -> str:
-    return METHOD_LABELS.get(method, method.replace("_", " ").capitalize())
+    """A method's label from its descriptor (and the random baseline's, which is no method)."""
+    return RANDOM_LABEL if method == RANDOM_BASELINE else _descriptor_label(method)
 
 
 def style_figure(fig: go.Figure, title: str) -> go.Figure:
