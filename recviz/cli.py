@@ -11,9 +11,21 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from typer.core import TyperCommand
 
 from recviz.config import ExplainSettings, TrainConfig
 from recviz.errors import RecvizError
+from recviz.options import (
+    DIVERSITY_LAMBDA,
+    FUSIONS,
+    IG_STEPS,
+    MAX,
+    TAU,
+    TOP_N,
+    fusion_help,
+    methods_help,
+    param_help,
+)
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="recviz: explain multi-interest recommenders.")
 data_app = typer.Typer(no_args_is_help=True, help="Inspect interaction data sets.")
@@ -53,10 +65,23 @@ def data_info(
 _TRAIN = TrainConfig()  # the CLI's defaults are the library's
 
 
-@app.command("train")
+class _ListsModels(TyperCommand):
+    """A command whose ``--model`` help lists the model registry's names (``recviz.models.registry``), read
+    when the help is shown: the registry imports torch, which no other command needs to start."""
+
+    def format_help(self, ctx, formatter) -> None:
+        from recviz.models.registry import MODEL_NAMES
+
+        for param in self.params:
+            if param.name == "model":
+                param.help = f"Model name: {', '.join(MODEL_NAMES)}."
+        super().format_help(ctx, formatter)
+
+
+@app.command("train", cls=_ListsModels)
 def train_cmd(
     data: Annotated[Path, typer.Option(help="The data directory or file to train on.")],
-    model: Annotated[str, typer.Option(help="Model name: comirec-sa, comirec-dr, youtube-dnn, sasrec, popularity.")] = _TRAIN.model,
+    model: Annotated[str, typer.Option(help="Model name (one of the model registry's).")] = _TRAIN.model,
     out: Annotated[Path | None, typer.Option(help="Checkpoint directory to write (none: train and report only).")] = None,
     protocol: Annotated[str, typer.Option(help="Split protocol: user-split or leave-one-out.")] = _TRAIN.protocol,
     split_seed: Annotated[int, typer.Option(help="Seed of the user split.")] = _TRAIN.split_seed,
@@ -111,13 +136,17 @@ def train_cmd(
     typer.echo(f"best epoch {result.best_epoch}, {result.seconds:.0f} s"
                + (f", checkpoint {result.checkpoint_path}" if result.checkpoint_path else ""))
     if result.checkpoint_path is not None and write_map:
-        from recviz.explain.projection import project_checkpoint
+        from recviz.explain.mapping import project_checkpoint
 
         item_map = project_checkpoint(result.checkpoint_path)
         typer.echo(f"interest map of {len(item_map.item_ids)} items written to {result.checkpoint_path}")
 
 
 # --- evaluate ---------------------------------------------------------------------------------------------
+
+
+_EVAL_FUSION_HELP = "Fusion over interests (one that scores every item): " + "; ".join(
+    f"{f.name}: {f.help}" for f in FUSIONS.values() if f.scores_every_item) + "."
 
 
 @app.command("evaluate")
@@ -128,7 +157,7 @@ def evaluate_cmd(
     # `--k 10 20 50`: click options take one value each, so the values after the first arrive here
     more_k: Annotated[list[int] | None, typer.Argument(hidden=True, show_default=False)] = None,
     json_file: Annotated[Path | None, typer.Option("--json", help="Also write the results as JSON here.")] = None,
-    fusion: Annotated[str, typer.Option(help="Fusion over interests: max (ComiRec) or weighted.")] = "max",
+    fusion: Annotated[str, typer.Option(help=_EVAL_FUSION_HELP)] = MAX.name,
     include_history: Annotated[bool, typer.Option(help="Let history items be recommended (default: excluded).")] = False,
     split: Annotated[str, typer.Option(help="Cases to evaluate: test or valid.")] = "test",
     data: Annotated[Path | None, typer.Option(help="Training data, if not where config.json says.")] = None,
@@ -147,6 +176,9 @@ def evaluate_cmd(
 
 
 _EXPLAIN = ExplainSettings()  # explain's and report's defaults are the library's (and the app's)
+_FUSION_HELP = fusion_help(flags=True) + "."
+_METHODS_HELP = f"Attribution methods, comma-separated (default all). {methods_help(names=True)}."
+_TARGETS_HELP = f"Item ids to explain (default: the top {_EXPLAIN.num_targets} fused)."
 _INCLUDE_HELP = ("Let items of the user's history be recommended (default: every list leaves out the whole "
                  "history, as evaluation does; the app's \"Show already-seen items\").")
 
@@ -195,14 +227,14 @@ def explain_cmd(
     out: Annotated[Path, typer.Option(help="Report file to write (or an existing directory).")],
     remove: Annotated[str | None, typer.Option(help="Item ids to remove from the history: 1,2,3.")] = None,
     add: Annotated[str | None, typer.Option(help="Item ids to add as the most recent items: 1,2,3.")] = None,
-    top_n: Annotated[int, typer.Option(help="Length of the recommendation lists.")] = _EXPLAIN.top_n,
-    fusion: Annotated[str, typer.Option(help="weighted, max or diverse.")] = _EXPLAIN.fusion,
-    tau: Annotated[float, typer.Option(help="Temperature τ of the weighted fusion.")] = _EXPLAIN.tau,
-    diversity_lambda: Annotated[float, typer.Option(help="λ of the diverse fusion (0: max merge).")] = _EXPLAIN.diversity_lambda,
-    methods: Annotated[str | None, typer.Option(help="Attribution methods (default all): integrated_gradients,occlusion,attention.")] = None,
-    targets: Annotated[str | None, typer.Option(help="Item ids to explain (default: the top 5 fused).")] = None,
-    ig_steps: Annotated[int, typer.Option(help="Integrated Gradients steps.")] = _EXPLAIN.ig_steps,
-    include_history: Annotated[bool, typer.Option(help=_INCLUDE_HELP)] = False,
+    top_n: Annotated[int, typer.Option(help=param_help(TOP_N))] = _EXPLAIN.top_n,
+    fusion: Annotated[str, typer.Option(help=_FUSION_HELP)] = _EXPLAIN.fusion,
+    tau: Annotated[float, typer.Option(help=param_help(TAU))] = _EXPLAIN.tau,
+    diversity_lambda: Annotated[float, typer.Option(help=param_help(DIVERSITY_LAMBDA))] = _EXPLAIN.diversity_lambda,
+    methods: Annotated[str | None, typer.Option(help=_METHODS_HELP)] = None,
+    targets: Annotated[str | None, typer.Option(help=_TARGETS_HELP)] = None,
+    ig_steps: Annotated[int, typer.Option(help=param_help(IG_STEPS))] = _EXPLAIN.ig_steps,
+    include_history: Annotated[bool, typer.Option(help=_INCLUDE_HELP)] = not _EXPLAIN.exclude_history,
     fmt: Annotated[str, typer.Option("--format", help="html or json.")] = "html",
     threads: Annotated[int, typer.Option(help="Torch CPU threads (1 is fastest on a shared CPU).")] = 1,
 ) -> None:
@@ -210,15 +242,16 @@ def explain_cmd(
     import torch
 
     torch.set_num_threads(threads)
-    from recviz.explain.users import explain_user
+    from recviz.explain.edits import HistoryEdits
+    from recviz.explain.users import explain_history
     from recviz.models.checkpoint import load_checkpoint
     from recviz.report import write_report
 
     ckpt = load_checkpoint(checkpoint)
     settings = _explain_settings(top_n, fusion, tau, diversity_lambda, methods, targets, ig_steps, include_history)
     item_map, map_notice = _stored_map(ckpt)
-    exp = explain_user(ckpt, user, settings, remove=_id_list(remove, "--remove"), add=_id_list(add, "--add"),
-                       item_map=item_map)
+    edits = HistoryEdits.from_lists(_id_list(remove, "--remove"), _id_list(add, "--add"))
+    exp = explain_history(ckpt, user, edits, settings, item_map=item_map)
     exp.notices.extend([map_notice] if map_notice else [])
     path = write_report(exp, out, fmt, item_map)
     for notice in exp.notices:
@@ -232,13 +265,13 @@ def report_cmd(
     out: Annotated[Path, typer.Option(help="Directory to write one report per user into.")],
     users: Annotated[str | None, typer.Option(help="User ids: 1,2,3.")] = None,
     all_users: Annotated[bool, typer.Option("--all", help="Every user of the checkpoint's data set.")] = False,
-    top_n: Annotated[int, typer.Option(help="Length of the recommendation lists.")] = _EXPLAIN.top_n,
-    fusion: Annotated[str, typer.Option(help="weighted, max or diverse.")] = _EXPLAIN.fusion,
-    tau: Annotated[float, typer.Option(help="Temperature τ of the weighted fusion.")] = _EXPLAIN.tau,
-    diversity_lambda: Annotated[float, typer.Option(help="λ of the diverse fusion (0: max merge).")] = _EXPLAIN.diversity_lambda,
-    methods: Annotated[str | None, typer.Option(help="Attribution methods (default all).")] = None,
-    ig_steps: Annotated[int, typer.Option(help="Integrated Gradients steps.")] = _EXPLAIN.ig_steps,
-    include_history: Annotated[bool, typer.Option(help=_INCLUDE_HELP)] = False,
+    top_n: Annotated[int, typer.Option(help=param_help(TOP_N))] = _EXPLAIN.top_n,
+    fusion: Annotated[str, typer.Option(help=_FUSION_HELP)] = _EXPLAIN.fusion,
+    tau: Annotated[float, typer.Option(help=param_help(TAU))] = _EXPLAIN.tau,
+    diversity_lambda: Annotated[float, typer.Option(help=param_help(DIVERSITY_LAMBDA))] = _EXPLAIN.diversity_lambda,
+    methods: Annotated[str | None, typer.Option(help=_METHODS_HELP)] = None,
+    ig_steps: Annotated[int, typer.Option(help=param_help(IG_STEPS))] = _EXPLAIN.ig_steps,
+    include_history: Annotated[bool, typer.Option(help=_INCLUDE_HELP)] = not _EXPLAIN.exclude_history,
     fmt: Annotated[str, typer.Option("--format", help="html or json.")] = "html",
     threads: Annotated[int, typer.Option(help="Torch CPU threads (1 is fastest on a shared CPU).")] = 1,
 ) -> None:
@@ -249,7 +282,7 @@ def report_cmd(
     torch.set_num_threads(threads)
 
     from recviz.errors import ConfigError
-    from recviz.explain.users import explain_user, user_ids
+    from recviz.explain.users import explain_history, user_ids
     from recviz.models.checkpoint import load_checkpoint
     from recviz.report import write_report
 
@@ -263,7 +296,7 @@ def report_cmd(
     failed: list[int] = []
     for uid in tqdm(chosen, desc="reports", unit="user"):
         try:
-            exp = explain_user(ckpt, uid, settings, item_map=item_map)
+            exp = explain_history(ckpt, uid, settings=settings, item_map=item_map)
             exp.notices.extend([map_notice] if map_notice else [])
             write_report(exp, out, fmt, item_map)
         except RecvizError as exc:
@@ -282,7 +315,7 @@ def project_cmd(
 ) -> None:
     """Fit the interest map (2-D UMAP of the item embeddings) and the population view; store them beside
     the checkpoint (map.npz, map.json, population.npz). Slow, once per checkpoint."""
-    from recviz.explain.projection import project_checkpoint
+    from recviz.explain.mapping import project_checkpoint
 
     item_map = project_checkpoint(checkpoint, seed=seed)
     typer.echo(f"wrote the interest map of {len(item_map.item_ids)} items to {checkpoint} "

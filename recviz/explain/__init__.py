@@ -1,8 +1,10 @@
 """The explanation engine: ``explain()`` → :class:`Explanation` (attention, Captum attributions,
-faithfulness, interest health, diff) and the interest map (``projection``)."""
+faithfulness, interest health, diff) and the interest map (``projection``, fitted by ``mapping``)."""
 
 from recviz.explain.attributions import METHODS, supports
+from recviz.explain.edits import EditError, HistoryEdit, HistoryEdits
 from recviz.explain.explain import explain
+from recviz.explain.mapping import project_checkpoint
 from recviz.explain.projection import (
     ItemMap,
     Population,
@@ -10,11 +12,10 @@ from recviz.explain.projection import (
     load_item_map,
     load_population,
     population_points,
-    project_checkpoint,
     save_item_map,
 )
 from recviz.explain.types import SCHEMA_VERSION, Explanation, SchemaError
-from recviz.explain.users import UserHistory, apply_edits, user_history, user_ids
+from recviz.explain.users import UserHistory, explain_history, user_history, user_ids
 
 __all__ = [
     "METHODS",
@@ -23,10 +24,13 @@ __all__ = [
     "ItemMap",
     "Population",
     "SchemaError",
+    "EditError",
+    "HistoryEdit",
+    "HistoryEdits",
     "UserHistory",
-    "apply_edits",
     "build_item_map",
     "explain",
+    "explain_history",
     "load_item_map",
     "load_population",
     "population_points",

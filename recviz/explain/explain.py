@@ -185,7 +185,7 @@ def explain(
         baseline, _ = _truncate(baseline, None, model.max_length, "The baseline history", notices)
     exp = Explanation(
         model_name=checkpoint.name, checkpoint=checkpoint.path.name, checkpoint_hash=checkpoint.hash,
-        dataset=str(checkpoint.config.get("data", {}).get("name", "")), user_id=user_id,
+        dataset=checkpoint.record.data.name, user_id=user_id,
         history=[HistoryEntry(i, cat.title(i), list(cat.genres(i)), p, None if stamps is None else stamps[p])
                  for p, i in enumerate(history)],
         interests=[], interest_health=interest_health(np.zeros((0, 0)), np.zeros(0)), per_interest=[],

@@ -32,6 +32,15 @@ def keep_masks(orders: np.ndarray) -> np.ndarray:
     return step[:, None, :] >= np.arange(L)[None, :, None]  # [B, L, L]
 
 
+def unique_rows(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``np.unique(rows, axis=0, return_inverse=True)`` for bool rows [B, L], on the rows packed into bytes
+    (one sort of B short strings instead of a lexicographic sort over L columns): [U, L], [B]."""
+    packed = np.ascontiguousarray(np.packbits(rows, axis=1))  # [B, ceil(L/8)]
+    keys = packed.view(np.dtype((np.void, packed.shape[1])))[:, 0]  # [B] one opaque key per row
+    _, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
+    return rows[first], inverse.reshape(-1)
+
+
 def normalised_area(scores: np.ndarray, center: np.ndarray | float, spread: np.ndarray | float) -> np.ndarray:
     """Trapezoid area of the z-score (s_k − μ)/σ over k/(L−1) ∈ [0, 1] for curves [.., L] (μ, σ broadcast
     over [..]); a one-point curve's area is its z-score."""
@@ -50,9 +59,10 @@ def deletion_curves(
     """One curve per (method, target), each carrying the random reference (mean area and mean score curve).
 
     Every deleted-history variant of every method and random order goes into ONE batch, deduplicated
-    (the full history, and orders that agree on their first items, are shared), so the model runs once.
+    (the full history, and orders that agree on their first items, are shared), so the model runs once;
+    the scores and ranks of every method's curves are then taken in one call each.
     """
-    L, T = scorer.length, len(targets)
+    L, T, M = scorer.length, len(targets), len(attributions)
     if T == 0 or L == 0:
         return []
     rng = np.random.default_rng(seed)
@@ -60,23 +70,24 @@ def deletion_curves(
     blocks = [keep_masks(deletion_order(v)).reshape(T * L, L) for v in attributions.values()]  # [T*L, L] each
     if random is not None:
         blocks.append(keep_masks(random).reshape(random_orders * L, L))  # [R*L, L]
-    unique, inverse = np.unique(np.concatenate(blocks), axis=0, return_inverse=True)  # [U, L], [rows]
+    unique, inverse = unique_rows(np.concatenate(blocks))  # [U, L], [rows]
     vectors = scorer.interests_kept(unique)  # [U, K, d]
-    inverse = torch.from_numpy(inverse.reshape(-1))
+    inverse = torch.from_numpy(inverse)
 
     rand_area = rand_mean = None
     if random is not None:
-        rows = inverse[len(attributions) * T * L :]  # [R*L] rows of `unique`, shared by every target
+        rows = inverse[M * T * L :]  # [R*L] rows of `unique`, shared by every target
         dense, interest = targets.repeat(random_orders * L)  # [T*R*L]
         rand = scorer.scores(vectors[rows.repeat(T)], dense, interest).double().numpy().reshape(T, random_orders, L)
         rand_area = normalised_area(rand, targets.center[:, None], targets.spread[:, None]).mean(1)  # [T]
         rand_mean = rand.mean(1)  # [T, L]
     out: list[DeletionCurve] = []
-    dense, interest = targets.repeat(L)  # [T*L]
+    rows = inverse[: M * T * L]  # [M*T*L] rows of `unique`, method-major then target then step
+    dense, interest = (x.repeat(M) for x in targets.repeat(L))  # [M*T*L]
+    all_scores = scorer.scores(vectors[rows], dense, interest).double().numpy().reshape(M, T, L)
+    all_ranks = scorer.ranks(vectors, dense, interest, rows).numpy().reshape(M, T, L)
     for m, method in enumerate(attributions):
-        chosen = vectors[inverse[m * T * L : (m + 1) * T * L]]  # [T*L, K, d]
-        scores = scorer.scores(chosen, dense, interest).double().numpy().reshape(T, L)
-        ranks = scorer.ranks(chosen, dense, interest).numpy().reshape(T, L)
+        scores, ranks = all_scores[m], all_ranks[m]  # [T, L] each
         areas = normalised_area(scores, targets.center, targets.spread)  # [T]
         for t, item in enumerate(targets.item_ids):
             out.append(DeletionCurve(

@@ -89,21 +89,58 @@ class HistoryScorer:
         with torch.no_grad():
             for part in np.array_split(order, min(buckets, len(order))):
                 items, mask = self.pack_kept(keep[part])  # [b, L'] with L' this group's longest row
-                parts.append(self.model.interests(items, mask))  # [b, K, d]
+                parts.append(self._interests_packed(items, mask))  # [b, K, d]
         back = torch.from_numpy(np.argsort(order, kind="stable"))  # [B] inverse permutation
         return torch.cat(parts)[back]  # [B, K, d]
+
+    @cached_property
+    def embeds_by_lookup(self) -> bool:
+        """Whether ``embed_history`` of this history (and of padding) is exactly its rows of the scoring
+        table, as for every model built on ``HistoryEmbedding``: edited copies of the history are then
+        embedded by indexing the table instead of re-running the embedding (with its side features) on
+        every position of every copy. Checked, not assumed, so a model whose history embedding adds
+        positions or context keeps its own ``embed_history``."""
+        ids = torch.from_numpy(np.append(self.history, 0))[None]  # [1, L+1] the history and a padding position
+        with torch.no_grad():
+            return torch.equal(self.model.embed_history(ids), self.table[ids])
+
+    def _interests_packed(self, items: Tensor, mask: Tensor) -> Tensor:
+        """``model.interests(items, mask)`` for a batch of edited copies of the history: [B, K, d]."""
+        if self.embeds_by_lookup:
+            return self.model.interests_from_embedded(self.table[items], items, mask)  # [B, K, d]
+        return self.model.interests(items, mask)  # [B, K, d]
 
     def scores(self, vectors: Tensor, dense: Tensor, interest: Tensor) -> Tensor:
         """s_j(t) per row: vectors [B, K, d], dense [B], interest [B] → [B]."""
         chosen = vectors[torch.arange(len(dense)), interest]  # [B, d]
         return (chosen * self.table[dense]).sum(-1)  # [B]
 
-    def ranks(self, vectors: Tensor, dense: Tensor, interest: Tensor) -> Tensor:
-        """The target's rank (1-based, ties counted against it) in interest j's ranking of the whole catalogue."""
-        chosen = vectors[torch.arange(len(dense)), interest]  # [B, d]
-        every = chosen @ self.table[1:].T  # [B, N-1]
-        own = every.gather(1, (dense - 1)[:, None])  # [B, 1]
-        return (every >= own).sum(1, dtype=torch.int32).long()  # [B] (int32 sum: 2x faster than bool→int64)
+    def ranks(self, vectors: Tensor, dense: Tensor, interest: Tensor, rows: Tensor | None = None,
+              chunk: int = 256) -> Tensor:
+        """The target's rank (1-based, ties counted against it) in interest j's ranking of the whole catalogue:
+        1 + the number of other items scoring at least s_j(t) (as ``scores`` computes it), for row b's vector
+        ``vectors[rows[b], interest[b]]`` (``rows`` defaults to 0..B-1): vectors [R, K, d], the rest [B] → [B].
+
+        Rows that share a (row, interest) pair (the deletion curves of targets retrieved by one interest under
+        one order, the full history of every curve) are scored against the catalogue once; the catalogue is
+        walked in chunks and each block counted while it is in cache, so [B, N] scores are never stored.
+        """
+        rows = torch.arange(len(dense)) if rows is None else rows
+        if len(dense) == 0:
+            return torch.zeros(0, dtype=torch.long)
+        K = vectors.shape[1]
+        pairs, which = torch.unique(rows * K + interest, return_inverse=True)  # [P], [B]
+        chosen = vectors[pairs // K, pairs % K]  # [P, d]
+        own = (chosen[which] * self.table[dense]).sum(-1, keepdim=True)  # [B, 1] s_j(t), as scores() gives it
+        column = dense - 1  # [B] the target's column in table[1:]
+        catalogue = self.table[1:]  # [N-1, d]
+        counts = torch.zeros(len(dense), dtype=torch.long)  # [B]
+        for start in range(0, len(catalogue), chunk):
+            block = (chosen @ catalogue[start : start + chunk].T)[which]  # [B, c]
+            mine = ((column >= start) & (column < start + chunk)).nonzero()[:, 0]  # rows whose target is here
+            block[mine, column[mine] - start] = torch.inf  # the target counts itself once, whatever its rounding
+            counts += block.ge_(own).sum(1).long()  # [B] (ge_ in place on floats: 3x faster than a bool tensor)
+        return counts  # [B]
 
     @cached_property
     def history_matters(self) -> bool:

@@ -1,5 +1,5 @@
-"""Real users' histories for a checkpoint: its ``config["data"]`` rebuilt with the same filters, cached per
-checkpoint. Shared by the CLI, the projection step and the app, so "user 7's history" means one thing."""
+"""Real users' histories for a checkpoint: its recorded data rebuilt with the same filters and split
+(:func:`recviz.models.checkpoint.rebuild_training`, as evaluation does), cached per checkpoint. Shared by the CLI, the projection step and the app, so "user 7's history" means one thing."""
 
 from __future__ import annotations
 
@@ -8,20 +8,16 @@ from dataclasses import dataclass
 
 from recviz.caching import CheckpointCache
 from recviz.config import ExplainSettings
-from recviz.data import Sequences, build_sequences, make_split
+from recviz.data import Sequences
 from recviz.errors import CheckpointError, ConfigError, UnknownUserError
+from recviz.explain.edits import NO_EDITS, HistoryEdits
 from recviz.explain.explain import DEFAULT_SETTINGS, explain
 from recviz.explain.projection import ItemMap, load_item_map
 from recviz.explain.types import Explanation
-from recviz.models.checkpoint import training_data
+from recviz.models.checkpoint import TrainingSplit, rebuild_training
 
-
-def _build_sequences(checkpoint) -> Sequences:
-    data = checkpoint.config.get("data") or {}
-    return build_sequences(training_data(checkpoint), data.get("min_rating"), data.get("kcore"))
-
-
-_SEQUENCES: CheckpointCache[Sequences] = CheckpointCache(_build_sequences)
+# every user's sequence and the split training made (recorded protocol and seed), rebuilt once per checkpoint
+_SEQUENCES: CheckpointCache[TrainingSplit] = CheckpointCache(rebuild_training)
 
 
 @dataclass(frozen=True)
@@ -43,7 +39,7 @@ class UserHistory:
 
 def user_sequences(checkpoint) -> Sequences:
     """Every user's sequence, rebuilt with the checkpoint's ``min_rating`` and ``kcore`` (cached)."""
-    return _SEQUENCES.get(checkpoint)
+    return _SEQUENCES.get(checkpoint).sequences
 
 
 def user_ids(checkpoint) -> list[int]:
@@ -56,7 +52,7 @@ def user_history(checkpoint, user_id: int) -> UserHistory:
     if int(user_id) not in seqs.items:
         users = seqs.users()
         raise UnknownUserError(
-            f"user {user_id} is not in {checkpoint.config.get('data', {}).get('name', 'the data')} after its "
+            f"user {user_id} is not in {checkpoint.record.data.name or 'the data'} after its "
             f"filters ({len(users)} users, ids {users[0]}..{users[-1]}); pick one of those"
         )
     vocab = checkpoint.vocab
@@ -68,23 +64,7 @@ def user_history(checkpoint, user_id: int) -> UserHistory:
 
 def training_histories(checkpoint) -> dict[int, list[int]]:
     """The training part of the checkpoint's split (same protocol and seed): the population view's users."""
-    data = checkpoint.config.get("data") or {}
-    split = make_split(user_sequences(checkpoint), data.get("protocol", "leave-one-out"), data.get("seed", 42))
-    return split.train
-
-
-def apply_edits(history: Sequence[int], remove: Sequence[int] = (), add: Sequence[int] = ()) -> list[int]:
-    """``history`` without the ``remove`` ids, with ``add`` appended as the most recent items.
-
-    Removing an id the history lacks raises :class:`ConfigError` naming every such id.
-    """
-    present = set(history)
-    missing = [int(i) for i in remove if int(i) not in present]
-    if missing:
-        raise ConfigError(f"cannot remove item(s) {missing}: they are not in this history; "
-                          "remove only ids the history holds")
-    gone = {int(i) for i in remove}
-    return [int(i) for i in history if int(i) not in gone] + [int(i) for i in add]
+    return _SEQUENCES.get(checkpoint).split.train
 
 
 def stored_map(checkpoint) -> ItemMap | None:
@@ -99,22 +79,29 @@ def stored_map(checkpoint) -> ItemMap | None:
         raise
 
 
-def explain_user(
-    checkpoint, user_id: int, settings: ExplainSettings = DEFAULT_SETTINGS, *, remove: Sequence[int] = (),
-    add: Sequence[int] = (), item_map: ItemMap | None = None,
+def explain_history(
+    checkpoint, user_id: int | None, edits: HistoryEdits = NO_EDITS,
+    settings: ExplainSettings = DEFAULT_SETTINGS, *, start: Sequence[int] | None = None,
+    item_map: ItemMap | None = None,
 ) -> Explanation:
-    """Explain a real user's history, optionally edited (``remove`` ids, ``add`` ids as the most recent);
-    an edited history carries the diff against the real one. What ``recviz explain`` and ``report`` run."""
-    real = user_history(checkpoint, user_id)
-    edited = bool(remove or add)
-    history = apply_edits(real.item_ids, remove, add) if edited else real.item_ids
-    known = dict(zip(real.item_ids, real.timestamps, strict=True))
-    stamps = [known.get(i) for i in history]  # added items have no timestamp
+    """Explain a history after ``edits``: the one entry point of the app, ``recviz explain`` and reports.
+
+    The starting history is user ``user_id``'s real one, or ``start`` (an uploaded history, raw ids) when
+    given; ``edits`` are applied to it once. An edited history carries the diff against the starting one
+    and the edits' summary; items of the user's real history keep their timestamps (added ones have none).
+    """
+    if user_id is None and start is None:
+        raise ConfigError("explain_history needs a user id or a starting history")
+    real = user_history(checkpoint, user_id) if user_id is not None else None
+    baseline = [int(i) for i in start] if start is not None else real.item_ids
+    history = edits.apply(baseline)
+    edited = history != baseline
+    known = dict(zip(real.item_ids, real.timestamps, strict=True)) if real is not None else {}
     exp = explain(
-        checkpoint, history, settings, user_id=int(user_id), baseline_history=real.item_ids if edited else None,
-        edits={"remove": [int(i) for i in remove], "add": [int(i) for i in add]} if edited else None,
-        item_map=item_map, timestamps=stamps,
+        checkpoint, history, settings, user_id=None if user_id is None else int(user_id),
+        baseline_history=baseline if edited else None, edits=edits.summary(baseline) if edited else None,
+        item_map=item_map, timestamps=[known.get(i) for i in history] if real is not None else None,
     )
-    if real.notice():
+    if real is not None and start is None and real.notice():
         exp.notices.insert(0, real.notice())
     return exp

@@ -1,6 +1,6 @@
 """The history editor: the history as a table, and remove / move / add-by-title / reset / upload.
 
-Each action appends an edit token (``recviz.ui.edits``) in a button callback, so the rerun that follows
+Each action appends a :class:`~recviz.explain.edits.HistoryEdit` in a button callback, so the rerun that follows
 already recomputes with the edited history. Uploads replace the starting history after validation.
 """
 
@@ -13,9 +13,10 @@ import streamlit as st
 
 from recviz.data import Catalogue, Vocab
 from recviz.errors import RecvizError, UnknownItemError
+from recviz.explain.edits import NO_EDITS, HistoryEdit
 from recviz.explain.types import Explanation
 from recviz.ui import state
-from recviz.ui.edits import add_op, move_op, parse_history_file, remove_op
+from recviz.ui.uploads import parse_history_file
 from recviz.viz.style import interest_color
 from recviz.viz.tables import history_table
 from recviz.viz.text import interest_name, markdown_text
@@ -33,7 +34,7 @@ def table_key() -> str:
     selection never outlives the rows it was made on."""
     ss = st.session_state
     shown = (ss.get(state.WIDGET_KEYS["checkpoint"]), ss.get(state.WIDGET_KEYS["user_id"]),
-             ss.get(state.UPLOADED_KEY), tuple(ss.get(state.EDITS_KEY, ())))
+             ss.get(state.UPLOADED_KEY), ss.get(state.EDITS_KEY, NO_EDITS))
     return f"history_table_{hash(shown) & 0xFFFFFFFF:08x}"
 
 
@@ -44,25 +45,25 @@ def selected_ids(item_ids: Sequence[int]) -> list[int]:
 
 
 def _remove(item_ids: Sequence[int]) -> None:
-    for item in selected_ids(item_ids):
-        state.push_edit(remove_op(item))
+    for item in dict.fromkeys(selected_ids(item_ids)):  # removing an item removes every occurrence of it
+        state.push_edit(HistoryEdit("remove", item))
 
 
 def _move(item_ids: Sequence[int], offset: int) -> None:
     chosen = selected_ids(item_ids)
     if len(chosen) == 1:
-        state.push_edit(move_op(chosen[0], offset + int(st.session_state[MOVE_KEY]) - 1))
+        state.push_edit(HistoryEdit("move", chosen[0], offset + int(st.session_state[MOVE_KEY]) - 1))
 
 
 def _add(catalogue: Catalogue) -> None:
     item = st.session_state.get(PICK_KEY)
     if item is not None and item in catalogue:
-        state.push_edit(add_op(item))
+        state.push_edit(HistoryEdit("add", int(item)))
         st.session_state[SEARCH_KEY] = ""
 
 
 def _reset() -> None:
-    state.set_edits(())
+    state.set_edits()
     st.session_state.pop(UPLOAD_ERROR_KEY, None)
 
 
@@ -82,7 +83,7 @@ def _upload(vocab: Vocab, max_length: int) -> None:
     except RecvizError as exc:
         st.session_state[UPLOAD_ERROR_KEY] = str(exc)
         return
-    state.set_edits((), uploaded=tuple(ids))
+    state.set_edits(uploaded=tuple(ids))
     st.session_state[state.WIDGET_KEYS["user_id"]] = None
     if len(ids) > max_length:
         st.session_state[UPLOAD_NOTE_KEY] = (
@@ -103,7 +104,7 @@ def _styled(table: pd.DataFrame) -> pd.io.formats.style.Styler | pd.DataFrame:
 
 def edit_state() -> tuple:
     """What the page was computed for: the edits and the uploaded history."""
-    return (tuple(st.session_state.get(state.EDITS_KEY, ())), st.session_state.get(state.UPLOADED_KEY))
+    return (st.session_state.get(state.EDITS_KEY, NO_EDITS), st.session_state.get(state.UPLOADED_KEY))
 
 
 @st.fragment

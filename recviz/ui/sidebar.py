@@ -11,19 +11,13 @@ from collections.abc import Sequence
 
 import streamlit as st
 
-from recviz.config import ATTRIBUTION_METHODS, FUSION_MODES, SETTING_RANGES
 from recviz.explain.types import Explanation
+from recviz.options import FUSIONS, METHODS, TOP_N, Param, fusion_help, methods_help
 from recviz.ui import loaders, state
-from recviz.viz.figures import item_title
 from recviz.viz.style import method_label
 from recviz.viz.text import markdown_text
 
 K = state.WIDGET_KEYS
-FUSION_HELP = (
-    "weighted: softmax over interests of each item's score (temperature τ); "
-    "max: the best interest's score (ComiRec's merge); "
-    "diverse: ComiRec's greedy aggregation trading score for genre diversity (λ)"
-)
 
 
 def _keep_valid(key: str, options: Sequence[object], fallback: object) -> None:
@@ -33,7 +27,7 @@ def _keep_valid(key: str, options: Sequence[object], fallback: object) -> None:
 
 
 def _clear_edits() -> None:
-    state.set_edits((), uploaded=None)
+    state.set_edits(uploaded=None)
     st.session_state[K["target"]] = None
 
 
@@ -73,27 +67,32 @@ def user_picker(users: Sequence[int]) -> int | None:
     return user
 
 
-def _slider(container, label: str, name: str, help: str) -> None:
-    """A slider over the setting's one allowed range (``recviz.config.SETTING_RANGES``), which every source of
-    settings is validated against, so the value in the session is always one the slider can show."""
-    spec = SETTING_RANGES[name]
+def _slider(container, param: Param) -> None:
+    """A slider labelled by the setting's descriptor (``recviz.options``) over its one allowed range, which
+    every source of settings is validated against, so the value in the session is always one it can show."""
+    spec = param.spec
     kind = int if spec.integer else float
-    container.slider(label, kind(spec.low), kind(spec.high), key=K[name], step=kind(spec.step), help=help)
+    container.slider(param.label, kind(spec.low), kind(spec.high), key=K[param.name], step=kind(spec.step),
+                     help=param.help)
+
+
+def _fusion_label(name: str) -> str:
+    return FUSIONS[name].label if name in FUSIONS else name
 
 
 def settings_panel() -> None:
-    """Top-N, fusion mode with its parameter, the attribution methods, and "show already-seen items"."""
+    """Top-N, fusion mode with its parameters, the attribution methods, and "show already-seen items": every
+    option, label, help and range is its descriptor's (``recviz.options.FUSIONS`` / ``METHODS``)."""
     side = st.sidebar
-    _slider(side, "Recommendations per list (top-N)", "top_n", "Length of the fused and per-interest lists")
-    _keep_valid(K["fusion"], FUSION_MODES, state.ViewState().fusion)  # a segmented control can be clicked off
-    fusion = side.segmented_control("Fusion", FUSION_MODES, key=K["fusion"], help=FUSION_HELP, width="stretch")
-    if fusion == "weighted":
-        _slider(side, "Temperature τ", "tau", "Low τ: each item follows its best interest; high τ: interests are "
-                "averaged")
-    elif fusion == "diverse":
-        _slider(side, "Diversity λ", "diversity_lambda", "0: plain max merge; 1: genre diversity only")
-    side.multiselect("Attribution methods", ATTRIBUTION_METHODS, key=K["methods"], format_func=method_label,
-                     help="How much each history item drives the explained recommendation")
+    _slider(side, TOP_N)
+    fusions = list(FUSIONS)
+    _keep_valid(K["fusion"], fusions, state.ViewState().fusion)  # a segmented control can be clicked off
+    fusion = side.segmented_control("Fusion", fusions, key=K["fusion"], format_func=_fusion_label,
+                                    help=fusion_help(), width="stretch")
+    for param in FUSIONS[fusion].params if fusion in FUSIONS else ():
+        _slider(side, param)
+    side.multiselect("Attribution methods", list(METHODS), key=K["methods"], format_func=method_label,
+                     help="How much each history item drives the explained recommendation. " + methods_help())
     side.toggle("Show already-seen items", key=K["show_seen"],
                 help="Off (the default, as in evaluation): no list shows an item of the whole history, even one "
                      "older than the part the model reads. On: history items may be recommended, as "
@@ -107,7 +106,7 @@ def target_picker(container, exp: Explanation) -> None:  # container: a st.sideb
     chosen = st.session_state.get(K["target"])
     if chosen is not None and chosen not in labels:
         options.append(chosen)  # an item that left the list after an edit stays explainable
-        labels[chosen] = f"{item_title(exp, chosen)} (not in the list now)"
+        labels[chosen] = f"{exp.item_title(chosen)} (not in the list now)"
     _keep_valid(K["target"], [*options, None], None)
     container.selectbox("Recommendation to explain", options, key=K["target"], format_func=labels.__getitem__,
                         placeholder="The top recommendation", help="The item the Attributions panel explains")

@@ -15,7 +15,8 @@ import streamlit as st
 
 from recviz.config import ExplainSettings, clean_explain_settings, parse_flag, parse_id
 from recviz.errors import ConfigError, RecvizError
-from recviz.ui.edits import MAX_EDITS, MAX_UPLOAD_ITEMS, parse_ops
+from recviz.explain.edits import MAX_EDITS, NO_EDITS, HistoryEdit, HistoryEdits
+from recviz.ui.uploads import MAX_UPLOAD_ITEMS
 
 _DEFAULTS = ExplainSettings()
 DEFAULT_METHODS: tuple[str, ...] = _DEFAULTS.methods
@@ -32,7 +33,7 @@ WIDGET_KEYS: dict[str, str] = {
     "target": "w_target",
     "show_seen": "w_seen",
 }
-EDITS_KEY = "edits"            # tuple of edit tokens (recviz.ui.edits)
+EDITS_KEY = "edits"            # the view's HistoryEdits
 UPLOADED_KEY = "uploaded"      # uploaded starting history (tuple of raw ids) or None
 INIT_KEY = "_view_initialised"
 NOTICE_KEY = "_view_notices"   # messages about a link that could not be honoured, shown once
@@ -63,7 +64,7 @@ class ViewState:
     checkpoint: str | None = None          # checkpoint directory, relative to the models directory
     user_id: int | None = None
     uploaded: tuple[int, ...] | None = None  # an uploaded starting history, replacing the user's
-    edits: tuple[str, ...] = ()            # edit tokens replayed on the starting history
+    edits: HistoryEdits = NO_EDITS         # replayed on the starting history (a tuple of tokens is parsed)
     top_n: int = _DEFAULTS.top_n
     fusion: str = _DEFAULTS.fusion
     tau: float = _DEFAULTS.tau
@@ -71,6 +72,10 @@ class ViewState:
     methods: tuple[str, ...] = DEFAULT_METHODS
     target: int | None = None              # recommended item to explain; None = the top fused item
     show_seen: bool = not _DEFAULTS.exclude_history  # "show already-seen items": history items may be listed
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.edits, HistoryEdits):  # tokens, as links and scenarios hold them
+            object.__setattr__(self, "edits", HistoryEdits.parse(self.edits))
 
     def settings(self) -> ExplainSettings:
         """The explain settings this view asks for (raises ConfigError on invalid values); the rest are the
@@ -84,7 +89,7 @@ class ViewState:
     def to_dict(self) -> dict[str, Any]:
         out = dataclasses.asdict(self)
         out["uploaded"] = None if self.uploaded is None else list(self.uploaded)
-        out["edits"] = list(self.edits)
+        out["edits"] = list(self.edits.tokens())
         out["methods"] = list(self.methods)
         return out
 
@@ -137,7 +142,9 @@ class ViewState:
             value = getattr(self, name)
             if value is None or (name not in ("checkpoint", "user_id") and value == getattr(default, name)):
                 continue
-            if isinstance(value, tuple):
+            if isinstance(value, HistoryEdits):
+                out[key] = list(value.tokens())
+            elif isinstance(value, tuple):
                 out[key] = [str(v) for v in value]
             elif isinstance(value, bool):
                 out[key] = "1" if value else "0"
@@ -211,10 +218,12 @@ def _ids(value: Any) -> tuple[int, ...] | None:
     return tuple(parse_id(v, "an item id") for v in value)
 
 
-def _edit_tokens(value: Any) -> tuple[str, ...]:
+def _edit_tokens(value: Any) -> HistoryEdits:
+    if isinstance(value, HistoryEdits):
+        return value
     if not isinstance(value, list | tuple) or len(value) > MAX_EDITS:
         raise ConfigError(f"expected a list of at most {MAX_EDITS:,} history edits")
-    return parse_ops([str(v)[:MAX_NAME_TEXT] for v in value])
+    return HistoryEdits.parse([str(v)[:MAX_NAME_TEXT] for v in value])
 
 
 # --- Streamlit binding -------------------------------------------------------------------------------------
@@ -235,7 +244,7 @@ def read_session() -> ViewState:
     ss = st.session_state
     values: dict[str, Any] = {name: ss.get(key) for name, key in WIDGET_KEYS.items()}
     values = {k: v for k, v in values.items() if v is not None or k in ("user_id", "target")}
-    values.update(edits=tuple(ss.get(EDITS_KEY, ())), uploaded=ss.get(UPLOADED_KEY))
+    values.update(edits=ss.get(EDITS_KEY, NO_EDITS), uploaded=ss.get(UPLOADED_KEY))
     return ViewState.parse(values, "widget").view
 
 
@@ -253,15 +262,15 @@ def init_session() -> None:
     write_session(parsed.view)
 
 
-def set_edits(edits: tuple[str, ...], uploaded: tuple[int, ...] | None | bool = False) -> None:
+def set_edits(edits: HistoryEdits = NO_EDITS, uploaded: tuple[int, ...] | None | bool = False) -> None:
     """Replace the edits (and, unless ``uploaded`` is False, the uploaded starting history)."""
-    st.session_state[EDITS_KEY] = tuple(edits)
+    st.session_state[EDITS_KEY] = HistoryEdits.parse(edits)
     if uploaded is not False:
         st.session_state[UPLOADED_KEY] = uploaded
 
 
-def push_edit(token: str) -> None:
-    set_edits((*st.session_state.get(EDITS_KEY, ()), token))
+def push_edit(edit: HistoryEdit) -> None:
+    set_edits(HistoryEdits.parse(st.session_state.get(EDITS_KEY, NO_EDITS)).then(edit))
 
 
 def pop_notices() -> list[str]:

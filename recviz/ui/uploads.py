@@ -1,12 +1,5 @@
-"""History edits as a short, replayable list of operations, and parsing of uploaded history files.
-
-The edits are what the URL and the saved scenarios store: replaying them on the same starting history gives
-the same edited history, so a link or a scenario reopens exactly the same view. Plain Python, no Streamlit.
-
-Operation tokens (URL-safe, no commas):
-``-ID`` remove item ID, ``+ID`` append item ID as the most recent item, ``ID@P`` move item ID to position P
-(0 = oldest).
-"""
+"""Parsing of uploaded history files (CSV or JSON of item ids), bounded while it runs. Plain Python, no
+Streamlit. History edits themselves are :class:`recviz.explain.edits.HistoryEdits`."""
 
 from __future__ import annotations
 
@@ -14,90 +7,16 @@ import csv
 import io
 import json
 import re
-from collections.abc import Sequence
 
 import numpy as np
 
-from recviz.errors import DataError, RecvizError
+from recviz.errors import DataError
 
-_TOKEN = re.compile(r"^(?:([+-])(\d+)|(\d+)@(\d+))$")
 _ID_COLUMNS = ("item_id", "movieid", "movie_id", "itemid", "item", "id")
 MAX_UPLOAD_ITEMS = 10_000    # ids in an uploaded history (a file or the link's ``up`` parameter)
-MAX_EDITS = 1_000            # edit operations a view (a link, a scenario) may replay
 MAX_UPLOAD_BYTES = 5 << 20   # an uploaded file is refused unread past this size
 MAX_JSON_DEPTH = 4           # [ids] or {"history": [ids]} need 2; deeper nesting is refused before parsing
 MAX_ID_TEXT = 18             # digits of an item id (int64); longer "ids" are refused without converting them
-
-
-class EditError(RecvizError):
-    """An edit cannot be applied (malformed token, or it names an item that is not in the history)."""
-
-
-def remove_op(item_id: int) -> str:
-    return f"-{int(item_id)}"
-
-
-def add_op(item_id: int) -> str:
-    return f"+{int(item_id)}"
-
-
-def move_op(item_id: int, position: int) -> str:
-    return f"{int(item_id)}@{int(position)}"
-
-
-def parse_ops(tokens: Sequence[str]) -> tuple[str, ...]:
-    """Validate operation tokens (from a URL or a scenario); raises :class:`EditError` naming the bad one."""
-    out = []
-    for token in tokens:
-        text = str(token).strip()
-        if not text:
-            continue
-        if not _TOKEN.match(text):
-            raise EditError(
-                f"malformed history edit {text!r}; edits look like -ID (remove), +ID (add) or ID@POSITION (move). "
-                "Open the app without the 'edit' URL parameter to start from the real history"
-            )
-        out.append(text)
-    return tuple(out)
-
-
-def apply_edits(history: Sequence[int], ops: Sequence[str]) -> list[int]:
-    """Replay ``ops`` on ``history`` (raw ids, oldest first) and return the edited history."""
-    current = [int(i) for i in history]
-    for token in parse_ops(ops):
-        sign, item, moved, position = _TOKEN.match(token).groups()  # type: ignore[union-attr]
-        if sign == "+":
-            current.append(int(item))
-        elif sign == "-":
-            _require(current, int(item), token)
-            current.remove(int(item))
-        else:
-            _require(current, int(moved), token)
-            current.remove(int(moved))
-            current.insert(min(int(position), len(current)), int(moved))
-    return current
-
-
-def _require(current: list[int], item_id: int, token: str) -> None:
-    if item_id not in current:
-        raise EditError(
-            f"history edit {token!r} names item {item_id}, which is not in the history at that point; "
-            "reset the history to drop the stale edits"
-        )
-
-
-def edit_summary(baseline: Sequence[int], edited: Sequence[int]) -> dict[str, list[int]]:
-    """``edited`` against ``baseline`` as an Explanation records it: ``remove`` (baseline order) and ``add``
-    (edited order), the form ``recviz explain --remove/--add`` writes, plus ``order`` (the whole edited
-    history) only when removing and appending alone do not give it (an item was moved)."""
-    base, new = [int(i) for i in baseline], [int(i) for i in edited]
-    kept, base_set = set(new), set(base)
-    remove = [i for i in dict.fromkeys(base) if i not in kept]
-    add = [i for i in dict.fromkeys(new) if i not in base_set]
-    out = {"remove": remove, "add": add}
-    if [i for i in base if i not in set(remove)] + add != new:
-        out["order"] = new
-    return out
 
 
 def parse_history_file(name: str, data: bytes) -> list[int]:

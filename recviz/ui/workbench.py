@@ -1,7 +1,7 @@
 """The workbench page: pick a checkpoint and a user, edit the history, and see why the model recommends.
 
 This module wires the panels together; it computes nothing itself. The Explanation comes from
-``recviz.explain`` (``explain_user`` for a real user's history, as the CLI does) and is kept per session for
+``recviz.explain.explain_history`` (what the CLI and the reports run) and is kept per session for
 the view that produced it, so reruns that do not change the view reuse it, returning to an earlier view is
 instant, and the export is exactly what is on screen.
 """
@@ -13,10 +13,10 @@ from collections.abc import Sequence
 import streamlit as st
 
 from recviz.errors import RecvizError
-from recviz.explain import ItemMap, explain
+from recviz.explain import ItemMap
+from recviz.explain.edits import edit_summary
 from recviz.explain.types import Explanation
-from recviz.explain.users import UserHistory, explain_user, user_history
-from recviz.explain.users import apply_edits as users_apply_edits
+from recviz.explain.users import explain_history, user_history
 from recviz.models.checkpoint import Checkpoint
 from recviz.ui import (
     attention,
@@ -31,7 +31,6 @@ from recviz.ui import (
     sidebar,
     state,
 )
-from recviz.ui.edits import apply_edits, edit_summary
 from recviz.ui.errors import guarded, show_error
 from recviz.ui.scenarios import ScenarioStore
 from recviz.viz.text import markdown_text
@@ -71,15 +70,15 @@ def page() -> None:
     real = guarded("Could not read the user's history", user_history, ckpt, user) if user is not None else None
     start = list(view.uploaded) if view.uploaded is not None else (real.item_ids if real else [])
     try:
-        current = apply_edits(start, view.edits)
+        current = view.edits.apply(start)
     except RecvizError as exc:
         show_error(exc, "The history edits in this view cannot be applied")
-        st.button("Drop the edits", on_click=state.set_edits, args=((),), key="drop_edits")
+        st.button("Drop the edits", on_click=state.set_edits, key="drop_edits")
         return
     baseline = list(view.uploaded) if view.uploaded is not None else (real.item_ids if real else None)
     stored_map = loaders.item_map(ckpt)
     item_map = stored_map.item_map
-    exp = guarded("Could not explain this history", _explanation, ckpt, current, view, real, baseline, item_map)
+    exp = guarded("Could not explain this history", _explanation, ckpt, user if real else None, view, item_map)
     st.session_state[ON_SCREEN_KEY] = exp
 
     _header(ckpt, view, exp, item_map)
@@ -138,40 +137,23 @@ def _no_checkpoint() -> None:
     data_overview.page()
 
 
-def view_key(ckpt: Checkpoint, history: Sequence[int], view: state.ViewState,
-             baseline: Sequence[int] | None, has_map: bool) -> tuple:
+def view_key(ckpt: Checkpoint, user: int | None, view: state.ViewState, has_map: bool) -> tuple:
     """Everything an Explanation depends on (the cache key of the session's explanations)."""
-    return (str(ckpt.path), ckpt.hash, tuple(history), view.user_id, tuple(baseline or ()),
-            view.settings(), has_map)
+    return (str(ckpt.path), ckpt.hash, user, view.uploaded, view.edits, view.settings(), has_map)
 
 
-def _explanation(ckpt: Checkpoint, history: list[int], view: state.ViewState, real: UserHistory | None,
-                 baseline: list[int] | None, item_map: ItemMap | None) -> Explanation:
-    """The Explanation of this view: from the session's cache, else computed (and remembered)."""
-    edited = baseline is not None and list(baseline) != list(history)
-    key = view_key(ckpt, history, view, baseline if edited else None, item_map is not None)
+def _explanation(ckpt: Checkpoint, user: int | None, view: state.ViewState,
+                 item_map: ItemMap | None) -> Explanation:
+    """The Explanation of this view: from the session's cache, else computed by ``explain_history`` (what
+    ``recviz explain`` and the reports run, so the export matches them) and remembered."""
+    key = view_key(ckpt, user, view, item_map is not None)
     cache: dict[tuple, Explanation] = st.session_state.setdefault(EXPLANATION_KEY, {})
     if key not in cache:
-        cache[key] = _compute(ckpt, history, view, real, baseline if edited else None, item_map)
+        start = view.uploaded if view.uploaded is not None or user is not None else ()
+        cache[key] = explain_history(ckpt, user, view.edits, view.settings(), start=start, item_map=item_map)
         while len(cache) > CACHE_SIZE:
             cache.pop(next(iter(cache)))
     return cache[key]
-
-
-def _compute(ckpt: Checkpoint, history: list[int], view: state.ViewState, real: UserHistory | None,
-             baseline: list[int] | None, item_map: ItemMap | None) -> Explanation:
-    """A real user's history with removals and additions goes through ``explain_user``, exactly what
-    ``recviz explain --user U --remove ... --add ...`` runs, so the export matches the CLI's report; moves and
-    uploads (which the CLI cannot express) call ``explain`` with the edited order recorded."""
-    summary = edit_summary(baseline or [], history)
-    if view.uploaded is None and real is not None and history == users_apply_edits(
-            real.item_ids, summary["remove"], summary["add"]):
-        return explain_user(ckpt, real.user_id, view.settings(), remove=summary["remove"], add=summary["add"],
-                            item_map=item_map)
-    when = dict(zip(real.item_ids, real.timestamps, strict=True)) if real is not None else {}
-    return explain(ckpt, history, view.settings(), user_id=view.user_id, baseline_history=baseline,
-                   edits=summary if baseline is not None else None, item_map=item_map,
-                   timestamps=[when.get(i) for i in history] if real is not None else None)
 
 
 def _notices(notices: list[str], urgent: bool) -> None:
@@ -200,10 +182,10 @@ def _header(ckpt: Checkpoint, view: state.ViewState, exp: Explanation | None, it
     title_col, export_col = st.columns([2.6, 1], vertical_alignment="bottom")
     who = f"user {view.user_id}" if view.user_id is not None else "uploaded history"
     title_col.title(f"{markdown_text(ckpt.name)} · {who}")
-    data = ckpt.config.get("data", {})
+    data = ckpt.record.data
     title_col.caption(
         f"{markdown_text(ckpt.path.name)} · weights {ckpt.hash} · {ckpt.model.num_interests} interests · reads "
-        f"the last {ckpt.model.max_length} items · data {markdown_text(data.get('name', '?'))}"
+        f"the last {ckpt.model.max_length} items · data {markdown_text(data.name or '?')}"
     )
     if exp is not None:
         export.render(exp, item_map, export_col)

@@ -15,7 +15,8 @@ from typer.testing import CliRunner
 
 from recviz.cli import app
 from recviz.config import FUSION_MODES, ExplainSettings
-from recviz.explain.users import explain_user, user_history
+from recviz.explain.edits import HistoryEdits
+from recviz.explain.users import explain_history, user_history
 from recviz.models.checkpoint import load_checkpoint
 
 SHIPPED = Path(__file__).resolve().parents[2] / "models" / "comirec-sa-ml-latest-small"
@@ -38,12 +39,13 @@ def _listed(exp) -> list[int]:
 def test_no_list_shows_an_item_of_the_whole_history(shipped, user: int, fusion: str) -> None:
     history = user_history(shipped, user).item_ids
     assert len(history) > 3 * shipped.model.max_length  # the window is a small part of the history
-    exp = explain_user(shipped, user, ExplainSettings(methods=(), top_n=50, fusion=fusion))
+    exp = explain_history(shipped, user, settings=ExplainSettings(methods=(), top_n=50, fusion=fusion))
     assert len(exp.fused) == 50 and all(len(lst) == 50 for lst in exp.per_interest)
     assert not set(_listed(exp)) & set(history)
     # the same model with "show already-seen items" on does rank old history items in: the rule is what
     # keeps them out, not the model
-    shown = explain_user(shipped, user, ExplainSettings(methods=(), top_n=50, fusion=fusion, exclude_history=False))
+    shown = explain_history(shipped, user, settings=ExplainSettings(methods=(), top_n=50, fusion=fusion,
+                                                                     exclude_history=False))
     older = set(history[: -shipped.model.max_length])
     assert set(_listed(shown)) & older
 
@@ -52,24 +54,24 @@ def test_an_item_removed_by_an_edit_may_come_back(shipped) -> None:
     user = 564
     history = user_history(shipped, user).item_ids
     window = shipped.model.max_length
-    shown = explain_user(shipped, user, ExplainSettings(methods=(), top_n=50, exclude_history=False))
+    shown = explain_history(shipped, user, settings=ExplainSettings(methods=(), top_n=50, exclude_history=False))
     older = set(history[:-window])
     # an old item (outside the window) the model ranks highly: removing it does not change what the model reads
     comeback = next(f.item_id for f in shown.fused if f.item_id in older)
-    edited = explain_user(shipped, user, NO_ATTRIBUTIONS, remove=[comeback])
+    edited = explain_history(shipped, user, HistoryEdits.from_lists(remove=[comeback]), NO_ATTRIBUTIONS)
     assert comeback in [f.item_id for f in edited.fused]
     assert not set(_listed(edited)) & (set(history) - {comeback})
     # and the diff's "before" list, computed from the whole unedited history, never had it
-    before = explain_user(shipped, user, NO_ATTRIBUTIONS)
+    before = explain_history(shipped, user, settings=NO_ATTRIBUTIONS)
     assert comeback not in [f.item_id for f in before.fused]
     assert comeback in edited.diff.entered
 
 
 def test_an_added_item_leaves_every_list(shipped) -> None:
     user = 15
-    before = explain_user(shipped, user, NO_ATTRIBUTIONS)
+    before = explain_history(shipped, user, settings=NO_ATTRIBUTIONS)
     top = before.fused[0].item_id
-    edited = explain_user(shipped, user, NO_ATTRIBUTIONS, add=[top])
+    edited = explain_history(shipped, user, HistoryEdits.from_lists(add=[top]), NO_ATTRIBUTIONS)
     assert top not in _listed(edited)
 
 

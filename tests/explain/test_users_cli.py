@@ -9,8 +9,9 @@ from typer.testing import CliRunner
 
 from recviz.cli import app
 from recviz.errors import ConfigError, UnknownUserError
+from recviz.explain.edits import HistoryEdits
 from recviz.explain.types import Explanation
-from recviz.explain.users import apply_edits, explain_user, user_history, user_ids
+from recviz.explain.users import explain_history, user_history, user_ids
 
 
 def test_user_history_is_the_users_filtered_sequence(checkpoints, sequences):
@@ -25,9 +26,9 @@ def test_user_history_is_the_users_filtered_sequence(checkpoints, sequences):
 
 
 def test_apply_edits():
-    assert apply_edits([1, 2, 3], remove=[2], add=[9, 8]) == [1, 3, 9, 8]
-    with pytest.raises(ConfigError, match=r"\[7\]"):
-        apply_edits([1, 2, 3], remove=[7])
+    assert HistoryEdits.from_lists(remove=[2], add=[9, 8]).apply([1, 2, 3]) == [1, 3, 9, 8]
+    with pytest.raises(ConfigError, match=r"item 7"):
+        HistoryEdits.from_lists(remove=[7]).apply([1, 2, 3])
 
 
 def test_explain_user_with_edits_has_a_diff_and_timestamps(checkpoints, sequences):
@@ -35,7 +36,7 @@ def test_explain_user_with_edits_has_a_diff_and_timestamps(checkpoints, sequence
     user = sequences.users()[4]
     seq = sequences.items[user]
     extra = next(i for i in ckpt.vocab.raw_ids if i not in seq)
-    exp = explain_user(ckpt, user, remove=[seq[0]], add=[extra])
+    exp = explain_history(ckpt, user, HistoryEdits.from_lists(remove=[seq[0]], add=[extra]))
     assert [h.item_id for h in exp.history] == (seq[1:] + [extra])[-ckpt.model.max_length :]
     assert exp.history[-1].timestamp is None and exp.history[0].timestamp is not None
     assert exp.diff.removed == [seq[0]] and exp.diff.added == [extra]

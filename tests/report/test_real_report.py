@@ -23,7 +23,8 @@ SETTINGS = ExplainSettings(top_n=10, num_targets=2, ig_steps=16, random_orders=3
 @pytest.fixture(scope="module")
 def real():
     """(explanation of an edited history, item map or None) on the first comirec-sa checkpoint."""
-    from recviz.explain.users import explain_user, stored_map, user_history, user_ids
+    from recviz.explain.edits import HistoryEdits
+    from recviz.explain.users import explain_history, stored_map, user_history, user_ids
     from recviz.models.checkpoint import list_checkpoints, load_checkpoint
 
     found = list_checkpoints(MODELS)
@@ -34,7 +35,7 @@ def real():
     user = user_ids(ckpt)[0]
     history = user_history(ckpt, user).item_ids
     item_map = stored_map(ckpt)
-    return explain_user(ckpt, user, SETTINGS, remove=history[-2:], item_map=item_map), item_map
+    return explain_history(ckpt, user, HistoryEdits.from_lists(remove=history[-2:]), SETTINGS, item_map=item_map), item_map
 
 
 def test_real_report_is_self_contained_escaped_and_deterministic(real):
@@ -46,7 +47,7 @@ def test_real_report_is_self_contained_escaped_and_deterministic(real):
     assert set(page.tags) <= OUR_TAGS
     for script in page.scripts[1:]:
         assert FIGURE_SCRIPT.fullmatch(script)
-    targets = figures.explained_targets(exp)
+    targets = exp.explained_targets()
     assert len(targets) == 2
     for target in targets:
         assert f"fig-attr-{target}" in page.figure_ids and f"fig-faith-{target}" in page.figure_ids

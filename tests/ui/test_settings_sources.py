@@ -17,8 +17,9 @@ from ui_helpers import REPO, assert_healthy, fused_titles, new_app, on_screen
 from recviz.cli import app as cli
 from recviz.config import SETTING_RANGES, ExplainSettings, clean_explain_settings
 from recviz.errors import ConfigError
-from recviz.ui.edits import MAX_EDITS, MAX_UPLOAD_ITEMS
+from recviz.explain.edits import MAX_EDITS, HistoryEdits
 from recviz.ui.state import ViewState
+from recviz.ui.uploads import MAX_UPLOAD_ITEMS
 
 TOP_N_MAX = int(SETTING_RANGES["top_n"].high)
 
@@ -40,7 +41,7 @@ TOP_N_MAX = int(SETTING_RANGES["top_n"].high)
         ({"method": "occlusion,shap"}, "methods", ("occlusion",), "unknown attribution method(s) ['shap']"),
         ({"seen": "maybe"}, "show_seen", False, "show already-seen items must be true or false"),
         ({"user": "abc"}, "user_id", None, "user id: an id must be a whole number"),
-        ({"edit": "drop-1"}, "edits", (), "malformed history edit"),
+        ({"edit": "drop-1"}, "edits", HistoryEdits(), "malformed history edit"),
         ({"ckpt": "../../etc"}, "checkpoint", None, "not a checkpoint directory name"),
         ({"colour": "red"}, "top_n", 10, "unknown link parameter(s) ['colour']"),
     ],
@@ -70,7 +71,7 @@ def test_huge_id_lists_in_a_link_are_refused_without_reading_them(key: str, limi
     parsed = ViewState.parse_query_params({"user": "15", key: huge})
     assert time.perf_counter() - start < 0.5
     assert any(f"more than {limit:,} entries" in p for p in parsed.problems)
-    assert parsed.view.user_id == 15 and parsed.view.uploaded is None and parsed.view.edits == ()
+    assert parsed.view.user_id == 15 and parsed.view.uploaded is None and not parsed.view.edits
     at_limit = ViewState.parse_query_params({key: ",".join([token] * limit)})  # the limit itself is fine
     assert not at_limit.problems
 

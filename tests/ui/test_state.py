@@ -17,7 +17,7 @@ def test_query_params_round_trip_and_defaults_left_out() -> None:
     assert "n" not in params and "tau" not in params  # defaults stay out of the link
     assert ViewState.from_query_params(params) == view
     # a single repeated-key value arrives as a plain string; comma lists are accepted too
-    assert ViewState.from_query_params({"user": "3", "edit": "-1,+2"}).edits == ("-1", "+2")
+    assert ViewState.from_query_params({"user": "3", "edit": "-1,+2"}).edits.tokens() == ("-1", "+2")
     assert ViewState.from_query_params({}) == ViewState()
 
 

@@ -1,4 +1,4 @@
-"""History edit replay and upload parsing (the pure half of the history editor)."""
+"""Upload parsing (the pure half of the history editor's upload box): formats, errors, bounds."""
 
 from __future__ import annotations
 
@@ -8,48 +8,7 @@ import time
 import pytest
 
 from recviz.errors import DataError
-from recviz.ui.edits import (
-    MAX_UPLOAD_ITEMS,
-    EditError,
-    add_op,
-    apply_edits,
-    edit_summary,
-    move_op,
-    parse_history_file,
-    parse_ops,
-    remove_op,
-)
-
-
-def test_replay_remove_add_move_by_hand() -> None:
-    history = [10, 20, 30, 40]
-    ops = [remove_op(20), add_op(50), move_op(50, 0), move_op(10, 99)]
-    # [10,30,40] -> [10,30,40,50] -> [50,10,30,40] -> [50,30,40,10] (position past the end = most recent)
-    assert apply_edits(history, ops) == [50, 30, 40, 10]
-    assert history == [10, 20, 30, 40]  # the input is not mutated
-
-
-def test_replay_is_deterministic_and_summary_names_changes() -> None:
-    ops = ("-20", "+50", "40@0")
-    edited = apply_edits([10, 20, 30, 40], ops)
-    assert edited == apply_edits([10, 20, 30, 40], list(ops)) == [40, 10, 30, 50]
-    assert edit_summary([10, 20, 30, 40], edited) == {"remove": [20], "add": [50], "order": [40, 10, 30, 50]}
-    # without a move the summary is what `recviz explain --remove 20 --add 50` records
-    assert edit_summary([10, 20, 30, 40], apply_edits([10, 20, 30, 40], ["-20", "+50"])) == {
-        "remove": [20], "add": [50]}
-
-
-@pytest.mark.parametrize("token", ["x", "-", "+1a", "1@", "@3", "1,2", "--3"])
-def test_malformed_tokens_are_rejected(token: str) -> None:
-    with pytest.raises(EditError, match="malformed history edit"):
-        parse_ops([token])
-
-
-def test_edit_of_missing_item_is_rejected() -> None:
-    with pytest.raises(EditError, match="item 99"):
-        apply_edits([1, 2], ["-99"])
-    with pytest.raises(EditError, match="item 1"):
-        apply_edits([1, 2], ["-1", "1@0"])
+from recviz.ui.uploads import MAX_UPLOAD_ITEMS, parse_history_file
 
 
 @pytest.mark.parametrize(
