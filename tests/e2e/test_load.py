@@ -1,8 +1,8 @@
 """End to end, many analysts at once: three browser sessions on one server, each editing its own user.
 
 The CI-sized run of bench/load.py (same code, imported by path): one `recviz.ui.launch` server, one Debian
-Chromium, one browser context per user (a long, a second long and a third long history), every session
-removes items through the UI at the same time. Asserts isolation (each page always shows its own user and
+Chromium, one browser context per user (three of the longest histories), all sessions removing
+history items through the UI at the same time. Asserts isolation (each page always shows its own user and
 exactly its own edited history, in the marker, the table and the URL), no error on any page and no
 exception in the server log. Latency and memory are printed (`pytest -s`), not asserted.
 """
@@ -30,7 +30,8 @@ def _browser_or_skip() -> None:  # as tests/e2e/test_browser.py
         return
     if os.environ.get("CI") == "true":
         pytest.fail(f"{CHROMIUM} is missing on CI; `make test` installs it (apt-get install chromium)")
-    pytest.skip(f"{CHROMIUM} is missing; install Debian's chromium (apt-get install chromium) to run the browser test")
+    pytest.skip(f"{CHROMIUM} is missing; install Debian's chromium (apt-get install chromium) "
+                "to run the browser test")
 
 
 def _bench_load():
