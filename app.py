@@ -7,7 +7,8 @@ from recviz.ui import data_overview, workbench
 st.set_page_config(page_title="recviz", page_icon=":material/hub:", layout="wide")
 st.navigation(
     [
-        st.Page(workbench.page, title="Workbench", icon=":material/insights:", url_path="workbench", default=True),
+        st.Page(workbench.page, title="Workbench", icon=":material/insights:", url_path="workbench",
+                default=True),
         st.Page(data_overview.page, title="Data set", icon=":material/table_chart:", url_path="data"),
     ]
 ).run()

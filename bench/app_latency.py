@@ -20,11 +20,11 @@ import tempfile
 import time
 from pathlib import Path
 
+from app_server import running_app
 from playwright.sync_api import sync_playwright
 
 from recviz.models.checkpoint import list_checkpoints
 from recviz.ui.loaders import default_checkpoint
-from recviz.ui.server import running_app
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -34,12 +34,14 @@ WAIT_MS = 120_000
 
 
 def _history(page) -> str:
-    return page.wait_for_selector(READY, state="attached", timeout=WAIT_MS).get_attribute("data-history") or ""
+    return (page.wait_for_selector(READY, state="attached", timeout=WAIT_MS).get_attribute("data-history")
+            or "")
 
 
 def _changed(page, old: str) -> None:
     page.wait_for_function(
-        "([sel, old]) => { const e = document.querySelector(sel); return e && e.getAttribute('data-history') !== old; }",
+        "([sel, old]) => { const e = document.querySelector(sel); "
+        "return e && e.getAttribute('data-history') !== old; }",
         arg=[READY, old], timeout=WAIT_MS,
     )
 
@@ -78,7 +80,8 @@ def edit_round_trips(browser, env: dict[str, str], query: str, edits: int) -> li
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--starts", type=int, default=3, help="cold starts to time")
     parser.add_argument("--edits", type=int, default=5, help="edits to time")
     parser.add_argument("--user", type=int, default=None, help="user to open (default: the app's first user)")

@@ -1,6 +1,6 @@
 """Many analysts at once: N browser sessions editing their own users' histories on one app server.
 
-One server (`recviz.ui.server.running_app`, i.e. `python -m recviz.ui.launch`) and one Debian Chromium
+One server (`bench/app_server.py`'s `running_app`, i.e. `python -m recviz.ui.launch`) and one Debian Chromium
 (through Playwright's async API); each session is its own browser context (own cookies, own Streamlit
 session) that opens its own user (`/?ckpt=...&user=ID`, a spread of users including the longest
 histories) and removes ``--edits`` history items through the real UI: it ticks the first row of the history
@@ -45,8 +45,7 @@ if str(BENCH) not in sys.path:  # when imported by path (tests/e2e/test_load.py)
     sys.path.insert(0, str(BENCH))
 
 from app_latency import ARGS, CHROMIUM, READY  # noqa: E402  (one set of browser settings for the benches)
-
-from recviz.ui.server import running_app  # noqa: E402
+from app_server import running_app  # noqa: E402
 
 # long histories first (564: 1,868 items, 15: 1,700, 73: 1,610, 547: 2,391), then mid and short ones
 USERS = (564, 15, 73, 42, 1, 547, 624, 2, 452, 3, 30, 311, 380, 468, 604)

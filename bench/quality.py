@@ -54,12 +54,14 @@ SETTINGS: dict[str, dict] = {
 
 
 def bench_config(name: str, protocol: str, seed: int, overrides: dict) -> TrainConfig:
-    """The training settings of one run: the model's ``SETTINGS``, the shared ``BUDGET``, then ``overrides``."""
+    """The training settings of one run: the model's ``SETTINGS``, the shared ``BUDGET``, then
+    ``overrides``."""
     settings = {**SETTINGS.get(name, {}), **BUDGET, **overrides}
     return TrainConfig(model=name, protocol=protocol, seed=seed, split_seed=seed, **settings)
 
 
-def run(models: list[str], protocols: list[str], seed: int, overrides: dict) -> list[tuple[str, str, TrainResult]]:
+def run(models: list[str], protocols: list[str], seed: int,
+        overrides: dict) -> list[tuple[str, str, TrainResult]]:
     """Train and evaluate each (model, protocol) pair; the same seeds and budget for every run."""
     dataset = load_dataset(ROOT / DATA)
     runs = []
@@ -87,20 +89,23 @@ def markdown(runs: list[tuple[str, str, TrainResult]], command: str, budget: dic
     when = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
     lines = [
         f"Command: `{command}` ({when}; {platform.processor() or platform.machine()}, "
-        f"{os.cpu_count()} CPU cores, torch {torch.__version__}, {budget['threads']} torch thread(s) for training"
+        f"{os.cpu_count()} CPU cores, torch {torch.__version__}, "
+        f"{budget['threads']} torch thread(s) for training"
         + ("; **not the standard budget: not the reported figures**" if reduced else "") + ").",
         "",
         "Full-catalogue ranking, max fusion, history items excluded. Each cell is **validation / test**; "
         "models are chosen by validation Recall@20 (early stopping), test is reported. Seconds cover "
         "training including the per-epoch validation.",
         "",
-        "Training budget, the same for every model: " + ", ".join(f"{k} {v}" for k, v in budget.items()) + ".",
+        "Training budget, the same for every model: "
+        + ", ".join(f"{k} {v}" for k, v in budget.items()) + ".",
         "Per-model settings (chosen on user-split validation only; everything else is the `TrainConfig` "
         "and model defaults):",
         "",
         "| model | settings |",
         "|---|---|",
-        *(f"| {name} | {_describe(SETTINGS.get(name, {}))} |" for name in dict.fromkeys(n for n, _, _ in runs)),
+        *(f"| {name} | {_describe(SETTINGS.get(name, {}))} |"
+          for name in dict.fromkeys(n for n, _, _ in runs)),
     ]
     for protocol in dict.fromkeys(p for _, p, _ in runs):
         subset = [(n, r) for n, p, r in runs if p == protocol]
@@ -113,7 +118,8 @@ def markdown(runs: list[tuple[str, str, TrainResult]], command: str, budget: dic
             "|---|" + "---|" * (len(COLUMNS) + 2),
         ]
         for name, result in subset:
-            cells = [f"{result.valid_metrics.get(c, float('nan')):.4f} / {result.test_metrics.get(c, float('nan')):.4f}"
+            cells = [f"{result.valid_metrics.get(c, float('nan')):.4f} / "
+                     f"{result.test_metrics.get(c, float('nan')):.4f}"
                      for c in COLUMNS]
             epochs = len(result.history) or "-"
             lines.append(f"| {name} | " + " | ".join(cells) + f" | {epochs} | {result.seconds:.0f} |")

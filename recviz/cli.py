@@ -27,7 +27,8 @@ from recviz.options import (
     param_help,
 )
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, help="recviz: explain multi-interest recommenders.")
+app = typer.Typer(add_completion=False, no_args_is_help=True,
+                  help="recviz: explain multi-interest recommenders.")
 data_app = typer.Typer(no_args_is_help=True, help="Inspect interaction data sets.")
 app.add_typer(data_app, name="data")
 
@@ -39,12 +40,14 @@ app.add_typer(data_app, name="data")
 
 @data_app.command("info")
 def data_info(
-    path: Annotated[Path, typer.Argument(help="A data directory (MovieLens, ML-100K, ML-1M, RecBole) or one file.")],
+    path: Annotated[Path, typer.Argument(help="A data directory (MovieLens, ML-100K, ML-1M, RecBole) "
+                                         "or one file.")],
     as_json: Annotated[bool, typer.Option("--json", help="Print the statistics as JSON.")] = False,
     user: Annotated[str | None, typer.Option(help="Generic file: the user id column.")] = None,
     item: Annotated[str | None, typer.Option(help="Generic file: the item id column.")] = None,
     rating: Annotated[str | None, typer.Option(help="Generic file: the rating column (optional).")] = None,
-    timestamp: Annotated[str | None, typer.Option(help="Generic file: the Unix-seconds column (optional).")] = None,
+    timestamp: Annotated[str | None,
+                         typer.Option(help="Generic file: the Unix-seconds column (optional).")] = None,
     sep: Annotated[str | None, typer.Option(help="Generic CSV file: the separator (default ',').")] = None,
 ) -> None:
     """Users, items, interactions, time span, sequence lengths, ratings and genres of a data set."""
@@ -82,31 +85,44 @@ class _ListsModels(TyperCommand):
 def train_cmd(
     data: Annotated[Path, typer.Option(help="The data directory or file to train on.")],
     model: Annotated[str, typer.Option(help="Model name (one of the model registry's).")] = _TRAIN.model,
-    out: Annotated[Path | None, typer.Option(help="Checkpoint directory to write (none: train and report only).")] = None,
-    protocol: Annotated[str, typer.Option(help="Split protocol: user-split or leave-one-out.")] = _TRAIN.protocol,
+    out: Annotated[Path | None,
+                   typer.Option(help="Checkpoint directory to write (none: train and report only).")] = None,
+    protocol: Annotated[str,
+                        typer.Option(help="Split protocol: user-split or leave-one-out.")] = _TRAIN.protocol,
     split_seed: Annotated[int, typer.Option(help="Seed of the user split.")] = _TRAIN.split_seed,
-    min_rating: Annotated[float | None, typer.Option(help="Keep ratings ≥ this (implicit feedback).")] = _TRAIN.min_rating,
+    min_rating: Annotated[float | None,
+                          typer.Option(help="Keep ratings ≥ this (implicit feedback).")] = _TRAIN.min_rating,
     kcore: Annotated[int | None, typer.Option(help="Iterate users and items to a k-core.")] = _TRAIN.kcore,
     max_length: Annotated[int, typer.Option(help="Longest history the model takes.")] = _TRAIN.max_length,
-    side_features: Annotated[bool, typer.Option(help="Add genre and year-bucket features to item embeddings.")] = _TRAIN.side_features,
+    side_features: Annotated[bool, typer.Option(help="Add genre and year-bucket features "
+                                                "to item embeddings.")] = _TRAIN.side_features,
     epochs: Annotated[int, typer.Option(help="Most epochs (early stopping may end sooner).")] = _TRAIN.epochs,
     batch_size: Annotated[int, typer.Option()] = _TRAIN.batch_size,
-    samples_per_epoch: Annotated[int | None, typer.Option(help="Cut points per epoch (default: all).")] = _TRAIN.samples_per_epoch,
+    samples_per_epoch: Annotated[int | None, typer.Option(help="Cut points per epoch "
+                                                           "(default: all).")] = _TRAIN.samples_per_epoch,
     lr: Annotated[float, typer.Option()] = _TRAIN.lr,
     weight_decay: Annotated[float, typer.Option()] = _TRAIN.weight_decay,
     negatives: Annotated[int, typer.Option(help="Shared sampled negatives per batch.")] = _TRAIN.negatives,
-    full_softmax: Annotated[bool, typer.Option(help="Softmax over the whole catalogue instead of negatives.")] = _TRAIN.full_softmax,
-    selection: Annotated[str, typer.Option(help="Interest trained per target: argmax or label-aware.")] = _TRAIN.selection,
-    label_power: Annotated[float, typer.Option(help="Sharpness of the label-aware attention.")] = _TRAIN.label_power,
-    patience: Annotated[int, typer.Option(help="Epochs without a better validation Recall@20 before stopping.")] = _TRAIN.patience,
+    full_softmax: Annotated[bool, typer.Option(help="Softmax over the whole catalogue "
+                                                    "instead of negatives.")] = _TRAIN.full_softmax,
+    selection: Annotated[str, typer.Option(help="Interest trained per target: "
+                                                "argmax or label-aware.")] = _TRAIN.selection,
+    label_power: Annotated[float,
+                           typer.Option(help="Sharpness of the label-aware attention.")] = _TRAIN.label_power,
+    patience: Annotated[int, typer.Option(help="Epochs without a better validation Recall@20 "
+                                               "before stopping.")] = _TRAIN.patience,
     seed: Annotated[int, typer.Option()] = _TRAIN.seed,
-    threads: Annotated[int, typer.Option(help="Torch CPU threads (keep fixed to reproduce numbers).")] = _TRAIN.threads,
-    set_: Annotated[list[str] | None, typer.Option("--set", help="Model setting KEY=VALUE (JSON value), e.g. --set dim=64.")] = None,
+    threads: Annotated[int, typer.Option(help="Torch CPU threads "
+                                              "(keep fixed to reproduce numbers).")] = _TRAIN.threads,
+    set_: Annotated[list[str] | None, typer.Option("--set", help="Model setting KEY=VALUE (JSON value), "
+                                                                 "e.g. --set dim=64.")] = None,
     quiet: Annotated[bool, typer.Option(help="No progress bar.")] = False,
-    write_map: Annotated[bool, typer.Option("--map/--no-map", help="With --out: also fit and store the interest map "
-                                            "(UMAP, seconds; the same as `recviz project`).")] = True,
+    write_map: Annotated[bool, typer.Option("--map/--no-map",
+                                            help="With --out: also fit and store the interest map "
+                                                 "(UMAP, seconds; the same as `recviz project`).")] = True,
 ) -> None:
-    """Train a model, print validation/test metrics, and write a checkpoint (and its interest map) with --out."""
+    ("Train a model, print validation/test metrics, and write a checkpoint (and its interest map) "
+     "with --out.")
     import json
 
     from recviz.data import load_dataset
@@ -123,11 +139,11 @@ def train_cmd(
         except ValueError:
             model_kwargs[key] = value
     config = TrainConfig(
-        model=model, model_kwargs=model_kwargs, side_features=side_features, min_rating=min_rating, kcore=kcore,
-        protocol=protocol, split_seed=split_seed, max_length=max_length, batch_size=batch_size, epochs=epochs,
-        samples_per_epoch=samples_per_epoch, lr=lr, weight_decay=weight_decay, negatives=negatives,
-        full_softmax=full_softmax, selection=selection, label_power=label_power, patience=patience, seed=seed,
-        threads=threads,
+        model=model, model_kwargs=model_kwargs, side_features=side_features, min_rating=min_rating,
+        kcore=kcore, protocol=protocol, split_seed=split_seed, max_length=max_length, batch_size=batch_size,
+        epochs=epochs, samples_per_epoch=samples_per_epoch, lr=lr, weight_decay=weight_decay,
+        negatives=negatives, full_softmax=full_softmax, selection=selection, label_power=label_power,
+        patience=patience, seed=seed, threads=threads,
     )
     result = train(load_dataset(data), config, out_dir=out, progress=not quiet)
     for split, values in (("valid", result.valid_metrics), ("test", result.test_metrics)):
@@ -152,13 +168,17 @@ _EVAL_FUSION_HELP = "Fusion over interests (one that scores every item): " + "; 
 @app.command("evaluate")
 def evaluate_cmd(
     checkpoint: Annotated[Path, typer.Option(help="Checkpoint directory (made by `recviz train --out`).")],
-    protocol: Annotated[str | None, typer.Option(help="user-split or leave-one-out (default: the training one).")] = None,
-    k: Annotated[list[int] | None, typer.Option(help="Cut-offs K: --k 10 20 50 (or --k 10 --k 20 ...).")] = None,
+    protocol: Annotated[str | None,
+                        typer.Option(help="user-split or leave-one-out (default: the training one).")] = None,
+    k: Annotated[list[int] | None,
+                 typer.Option(help="Cut-offs K: --k 10 20 50 (or --k 10 --k 20 ...).")] = None,
     # `--k 10 20 50`: click options take one value each, so the values after the first arrive here
     more_k: Annotated[list[int] | None, typer.Argument(hidden=True, show_default=False)] = None,
-    json_file: Annotated[Path | None, typer.Option("--json", help="Also write the results as JSON here.")] = None,
+    json_file: Annotated[Path | None,
+                         typer.Option("--json", help="Also write the results as JSON here.")] = None,
     fusion: Annotated[str, typer.Option(help=_EVAL_FUSION_HELP)] = MAX.name,
-    include_history: Annotated[bool, typer.Option(help="Let history items be recommended (default: excluded).")] = False,
+    include_history: Annotated[bool, typer.Option(help="Let history items be recommended "
+                                                       "(default: excluded).")] = False,
     split: Annotated[str, typer.Option(help="Cases to evaluate: test or valid.")] = "test",
     data: Annotated[Path | None, typer.Option(help="Training data, if not where config.json says.")] = None,
 ) -> None:
@@ -203,8 +223,9 @@ def _explain_settings(top_n: int, fusion: str, tau: float, diversity_lambda: flo
     from recviz.config import ExplainSettings
 
     chosen = tuple(m.strip() for m in methods.split(",") if m.strip()) if methods else _EXPLAIN.methods
-    return ExplainSettings(top_n=top_n, fusion=fusion, tau=tau, diversity_lambda=diversity_lambda, methods=chosen,
-                           ig_steps=ig_steps, targets=tuple(_id_list(targets, "--targets")) or None,
+    return ExplainSettings(top_n=top_n, fusion=fusion, tau=tau, diversity_lambda=diversity_lambda,
+                           methods=chosen, ig_steps=ig_steps,
+                           targets=tuple(_id_list(targets, "--targets")) or None,
                            exclude_history=not include_history)
 
 
@@ -230,7 +251,8 @@ def explain_cmd(
     top_n: Annotated[int, typer.Option(help=param_help(TOP_N))] = _EXPLAIN.top_n,
     fusion: Annotated[str, typer.Option(help=_FUSION_HELP)] = _EXPLAIN.fusion,
     tau: Annotated[float, typer.Option(help=param_help(TAU))] = _EXPLAIN.tau,
-    diversity_lambda: Annotated[float, typer.Option(help=param_help(DIVERSITY_LAMBDA))] = _EXPLAIN.diversity_lambda,
+    diversity_lambda: Annotated[
+        float, typer.Option(help=param_help(DIVERSITY_LAMBDA))] = _EXPLAIN.diversity_lambda,
     methods: Annotated[str | None, typer.Option(help=_METHODS_HELP)] = None,
     targets: Annotated[str | None, typer.Option(help=_TARGETS_HELP)] = None,
     ig_steps: Annotated[int, typer.Option(help=param_help(IG_STEPS))] = _EXPLAIN.ig_steps,
@@ -248,7 +270,8 @@ def explain_cmd(
     from recviz.report import write_report
 
     ckpt = load_checkpoint(checkpoint)
-    settings = _explain_settings(top_n, fusion, tau, diversity_lambda, methods, targets, ig_steps, include_history)
+    settings = _explain_settings(top_n, fusion, tau, diversity_lambda, methods, targets, ig_steps,
+                                 include_history)
     item_map, map_notice = _stored_map(ckpt)
     edits = HistoryEdits.from_lists(_id_list(remove, "--remove"), _id_list(add, "--add"))
     exp = explain_history(ckpt, user, edits, settings, item_map=item_map)
@@ -264,18 +287,21 @@ def report_cmd(
     checkpoint: Annotated[Path, typer.Option(help="Checkpoint directory (made by `recviz train --out`).")],
     out: Annotated[Path, typer.Option(help="Directory to write one report per user into.")],
     users: Annotated[str | None, typer.Option(help="User ids: 1,2,3.")] = None,
-    all_users: Annotated[bool, typer.Option("--all", help="Every user of the checkpoint's data set.")] = False,
+    all_users: Annotated[bool,
+                         typer.Option("--all", help="Every user of the checkpoint's data set.")] = False,
     top_n: Annotated[int, typer.Option(help=param_help(TOP_N))] = _EXPLAIN.top_n,
     fusion: Annotated[str, typer.Option(help=_FUSION_HELP)] = _EXPLAIN.fusion,
     tau: Annotated[float, typer.Option(help=param_help(TAU))] = _EXPLAIN.tau,
-    diversity_lambda: Annotated[float, typer.Option(help=param_help(DIVERSITY_LAMBDA))] = _EXPLAIN.diversity_lambda,
+    diversity_lambda: Annotated[
+        float, typer.Option(help=param_help(DIVERSITY_LAMBDA))] = _EXPLAIN.diversity_lambda,
     methods: Annotated[str | None, typer.Option(help=_METHODS_HELP)] = None,
     ig_steps: Annotated[int, typer.Option(help=param_help(IG_STEPS))] = _EXPLAIN.ig_steps,
     include_history: Annotated[bool, typer.Option(help=_INCLUDE_HELP)] = not _EXPLAIN.exclude_history,
     fmt: Annotated[str, typer.Option("--format", help="html or json.")] = "html",
     threads: Annotated[int, typer.Option(help="Torch CPU threads (1 is fastest on a shared CPU).")] = 1,
 ) -> None:
-    """Reports for many users; a user that fails is reported and skipped, and the exit code is 1 if any did."""
+    ("Reports for many users; a user that fails is reported and skipped, "
+     "and the exit code is 1 if any did.")
     import torch
     from tqdm import tqdm
 
@@ -289,7 +315,8 @@ def report_cmd(
     if all_users == (users is not None):
         raise ConfigError("pass either --users 1,2,3 or --all")
     ckpt = load_checkpoint(checkpoint)
-    settings = _explain_settings(top_n, fusion, tau, diversity_lambda, methods, None, ig_steps, include_history)
+    settings = _explain_settings(top_n, fusion, tau, diversity_lambda, methods, None, ig_steps,
+                                 include_history)
     chosen = user_ids(ckpt) if all_users else _id_list(users, "--users")
     item_map, map_notice = _stored_map(ckpt)
     out.mkdir(parents=True, exist_ok=True)

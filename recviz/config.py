@@ -1,4 +1,4 @@
-"""Frozen settings dataclasses (explain here; training and model settings sit beside them), JSON in and out."""
+"""Frozen settings dataclasses (explain here; training and model settings beside them), JSON in and out."""
 
 from __future__ import annotations
 
@@ -10,7 +10,16 @@ from dataclasses import dataclass
 from typing import Any
 
 from recviz.errors import ConfigError
-from recviz.options import FUSIONS, METHODS, WEIGHTED, NumberRange, ParamView, all_params
+from recviz.options import (
+    FUSIONS,
+    METHODS,
+    WEIGHTED,
+    FusionName,
+    MethodName,
+    NumberRange,
+    ParamView,
+    all_params,
+)
 
 
 def _check_known_fields(cls: type, obj: dict[str, Any], what: str) -> None:
@@ -32,7 +41,8 @@ ATTRIBUTION_METHODS: tuple[str, ...] = tuple(METHODS)
 SETTING_RANGES: Mapping[str, NumberRange] = ParamView(lambda param: param.spec)
 _PARAM_DEFAULTS = {name: param.default for name, param in all_params().items()}
 MAX_TARGETS = 100          # explicit items to explain
-MAX_NUMBER_TEXT = 32       # characters of a number written as text (a 5-million-digit "number" is refused unread)
+# characters of a number written as text (a 5-million-digit "number" is refused unread)
+MAX_NUMBER_TEXT = 32
 _TRUE, _FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
 
 
@@ -117,7 +127,8 @@ def _clean_one(name: str, value: Any) -> Any:
         if value is None:
             return None
         if not isinstance(value, list | tuple) or len(value) > MAX_TARGETS:
-            raise ConfigError(f"targets must be a list of at most {MAX_TARGETS} item ids, got {_shown(value)}")
+            raise ConfigError(f"targets must be a list of at most {MAX_TARGETS} item ids, "
+                              f"got {_shown(value)}")
         return tuple(parse_id(t, "a target id") for t in value)
     if name == "exclude_history":
         return parse_flag(value, name)
@@ -170,15 +181,16 @@ class ExplainSettings:
     Every value is checked by :func:`clean_explain_settings` (the same rules for every source)."""
 
     top_n: int = _PARAM_DEFAULTS["top_n"]
-    fusion: str = WEIGHTED.name         # one of recviz.options.FUSIONS
+    fusion: FusionName = WEIGHTED.name  # one of recviz.options.FUSIONS
     tau: float = _PARAM_DEFAULTS["tau"]  # temperature of the weighted fusion
-    diversity_lambda: float = _PARAM_DEFAULTS["diversity_lambda"]  # λ of the diverse aggregation (0: max merge)
-    methods: tuple[str, ...] = ATTRIBUTION_METHODS
+    # λ of the diverse aggregation (0: max merge)
+    diversity_lambda: float = _PARAM_DEFAULTS["diversity_lambda"]
+    methods: tuple[MethodName, ...] = ATTRIBUTION_METHODS
     targets: tuple[int, ...] | None = None  # raw item ids to explain; None = the top `num_targets` fused
     num_targets: int = _PARAM_DEFAULTS["num_targets"]
     ig_steps: int = _PARAM_DEFAULTS["ig_steps"]
     random_orders: int = _PARAM_DEFAULTS["random_orders"]  # averaged for the faithfulness baseline
-    exclude_history: bool = True        # never recommend items of the whole history ("show already-seen items" off)
+    exclude_history: bool = True        # no item of the whole history is listed ("show already-seen" off)
     seed: int = _PARAM_DEFAULTS["seed"]
 
     def __post_init__(self) -> None:
@@ -223,8 +235,8 @@ class TrainConfig:
     lr: float = 1e-3
     weight_decay: float = 0.0
     negatives: int = 1280               # shared sampled negatives per batch (≈ 10 × batch size), if not full
-    full_softmax: bool = True           # softmax over the whole catalogue (cheap for ~10k items; off for big ones)
-    selection: str = "argmax"           # interest trained per target: "argmax" (ComiRec) or "label-aware" (MIND)
+    full_softmax: bool = True           # softmax over the whole catalogue (cheap at ~10k items; off for big)
+    selection: str = "argmax"           # interest trained per target: argmax (ComiRec) or label-aware (MIND)
     label_power: float = 2.0            # sharpness p of the label-aware attention softmax_k(p · v_k·e)
     patience: int = 4                   # epochs without a better validation Recall@20 before stopping
     seed: int = 42
@@ -242,7 +254,8 @@ class TrainConfig:
         if self.samples_per_epoch is not None and self.samples_per_epoch < 1:
             raise ConfigError(f"samples_per_epoch must be positive, got {self.samples_per_epoch}")
         if self.lr <= 0 or self.weight_decay < 0:
-            raise ConfigError(f"lr must be positive and weight_decay non-negative, got {self.lr}, {self.weight_decay}")
+            raise ConfigError(f"lr must be positive and weight_decay non-negative, "
+                              f"got {self.lr}, {self.weight_decay}")
         if self.label_power <= 0:
             raise ConfigError(f"label_power must be positive, got {self.label_power}")
 

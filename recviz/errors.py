@@ -1,4 +1,5 @@
-"""The project's own exceptions: errors a user can cause, each with a message that says what and how to fix it.
+"""The project's own exceptions: errors a user can cause, each with a message that says what and how to
+fix it.
 
 The UI and the CLI catch :class:`RecvizError` and show its message; anything else is a bug.
 """
@@ -26,7 +27,8 @@ class UnknownItemError(RecvizError):
         shown = ", ".join(str(i) for i in self.unknown[:20])
         more = f" (and {len(self.unknown) - 20} more)" if len(self.unknown) > 20 else ""
         msg = f"Unknown item id(s): {shown}{more}. They are not in this model's catalogue"
-        super().__init__(msg + (f"; {hint}" if hint else "; use ids from the catalogue the model was trained on."))
+        super().__init__(msg + (f"; {hint}" if hint
+                                else "; use ids from the catalogue the model was trained on."))
 
 
 class UnknownUserError(RecvizError):

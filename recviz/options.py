@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Literal, TypeVar
 
 
 @dataclass(frozen=True)
@@ -110,7 +110,8 @@ DIVERSITY_LAMBDA = Param("diversity_lambda", NumberRange(0.0, 1.0, 0.05, False),
 WEIGHTED = FusionMode("weighted", "Weighted", "softmax over interests of each item's score (temperature τ)",
                       params=(TAU,))
 MAX = FusionMode("max", "Max", "the best interest's score (ComiRec's merge)")
-DIVERSE = FusionMode("diverse", "Diverse", "ComiRec's greedy aggregation trading score for genre diversity (λ)",
+DIVERSE = FusionMode("diverse", "Diverse",
+                     "ComiRec's greedy aggregation trading score for genre diversity (λ)",
                      params=(DIVERSITY_LAMBDA,), scores_every_item=False)
 
 # --- attribution methods ------------------------------------------------------------------------------------
@@ -132,6 +133,10 @@ ATTENTION = AttributionMethod("attention", "Attention",
 # is). Consumers read them when they run, so an option added here appears everywhere.
 FUSIONS: dict[str, FusionMode] = {f.name: f for f in (WEIGHTED, MAX, DIVERSE)}
 METHODS: dict[str, AttributionMethod] = {m.name: m for m in (INTEGRATED_GRADIENTS, OCCLUSION, ATTENTION)}
+
+# The built-in names as types, for signatures (a test checks they match the registries above)
+FusionName = Literal["weighted", "max", "diverse"]
+MethodName = Literal["integrated_gradients", "occlusion", "attention"]
 
 
 def all_params() -> dict[str, Param]:

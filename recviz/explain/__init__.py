@@ -1,5 +1,17 @@
-"""The explanation engine: ``explain()`` → :class:`Explanation` (attention, Captum attributions,
-faithfulness, interest health, diff) and the interest map (``projection``, fitted by ``mapping``)."""
+"""The explanation engine: one history through one checkpoint → one :class:`Explanation`.
+
+- **Entry point.** :func:`explain_history` (``checkpoint, user, edits, settings``) is what the app, ``recviz
+  explain`` and the reports run: it takes the user's real history (or an uploaded one), applies the edits once
+  and calls :func:`explain`, which returns the lists (excluding the whole history), interests, attention,
+  Captum attributions, deletion-curve faithfulness, interest health and the diff against the unedited history.
+- **The edit type.** :class:`HistoryEdits` is an ordered tuple of :class:`HistoryEdit` operations (remove an
+  item, add one as the most recent, move one to a position); it parses from and formats to the URL form
+  (``-ID``, ``+ID``, ``ID@P``), and an Explanation records its summary (removed, added, order).
+- **Settings** are :class:`recviz.config.ExplainSettings`, validated once for every source; each fusion mode
+  and attribution method is a descriptor in :mod:`recviz.options` (name, label, help, parameters, needs).
+- **The interest map** (``projection``): a UMAP of the item embeddings stored with the checkpoint
+  (``mapping.project_checkpoint`` fits it), on which interest vectors are placed without UMAP.
+"""
 
 from recviz.explain.attributions import METHODS, supports
 from recviz.explain.edits import EditError, HistoryEdit, HistoryEdits

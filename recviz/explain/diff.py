@@ -9,7 +9,8 @@ import numpy as np
 from recviz.explain.types import HistoryDiff
 
 
-def history_changes(baseline: Sequence[int], history: Sequence[int]) -> tuple[list[int], list[int], list[int]]:
+def history_changes(baseline: Sequence[int],
+                    history: Sequence[int]) -> tuple[list[int], list[int], list[int]]:
     """(removed, added, moved) item ids. Moved: the fewest kept items whose moving explains the new order
     (those outside a longest common subsequence), so deleting or moving one item does not count every
     later item as moved."""
@@ -68,5 +69,6 @@ def history_diff(
     return HistoryDiff(
         removed=removed, added=added, moved=moved, entered=entered, left=left, rank_moves=moves,
         interest_shift=row_cosines(np.asarray(baseline_vectors), np.asarray(vectors)),
-        baseline_map_xy=None if baseline_map_xy is None else np.asarray(baseline_map_xy).astype(float).tolist(),
+        baseline_map_xy=(None if baseline_map_xy is None
+                         else np.asarray(baseline_map_xy).astype(float).tolist()),
     )

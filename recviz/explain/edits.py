@@ -99,8 +99,8 @@ class HistoryEdits:
                 current.append(op.item_id)
                 continue
             if op.item_id not in current:
-                raise EditError(f"history edit {op.token()!r} names item {op.item_id}, which is not in the history "
-                                "at that point; reset the history (or drop the edit) and try again")
+                raise EditError(f"history edit {op.token()!r} names item {op.item_id}, which is not in the "
+                                "history at that point; reset the history (or drop the edit) and try again")
             if op.kind == "remove":
                 current = [i for i in current if i != op.item_id]
             else:

@@ -17,7 +17,8 @@ def cosine_matrix(vectors: np.ndarray) -> np.ndarray:
 
 
 def effective_number(weights: np.ndarray) -> float:
-    """exp(entropy of the normalised weights): 1 when one interest does everything, K when all share equally."""
+    """exp(entropy of the normalised weights): 1 when one interest does everything, K when all share
+    equally."""
     w = np.asarray(weights, dtype=np.float64)
     if w.sum() <= 0:
         return 0.0
@@ -25,8 +26,10 @@ def effective_number(weights: np.ndarray) -> float:
     return float(np.exp(-(p * np.log(p)).sum()))
 
 
-def interest_health(vectors: np.ndarray, weights: np.ndarray, threshold: float = COLLAPSE_COSINE) -> InterestHealth:
-    """Similarity matrix, effective number of interests and a collapse flag (some pair's cosine > threshold)."""
+def interest_health(vectors: np.ndarray, weights: np.ndarray,
+                    threshold: float = COLLAPSE_COSINE) -> InterestHealth:
+    """Similarity matrix, effective number of interests and a collapse flag (some pair's cosine >
+    threshold)."""
     K = len(vectors)
     if K == 0:
         return InterestHealth([], 0.0, False, "No interests: the history is empty.")

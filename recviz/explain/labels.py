@@ -11,7 +11,8 @@ from recviz.data.types import Catalogue
 def dominant_genres(
     item_ids: Sequence[int], weights: Sequence[float], catalogue: Catalogue, top_items: int = 5, top: int = 2
 ) -> list[str]:
-    """The ``top`` genres of the ``top_items`` highest-weighted items, each item's weight split over its genres."""
+    """The ``top`` genres of the ``top_items`` highest-weighted items, each item's weight split over its
+    genres."""
     ranked = sorted(zip(weights, range(len(item_ids)), item_ids, strict=True), key=lambda t: (-t[0], t[1]))
     score: Counter[str] = Counter()
     for weight, _, item in ranked[:top_items]:

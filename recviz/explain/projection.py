@@ -83,7 +83,8 @@ class ItemMap:
         vectors = unit_rows(np.atleast_2d(vectors))  # [K, d]
         if len(vectors) == 0:
             return np.zeros((0, 2), dtype=np.float32)
-        # einsum, not @: the product is tiny and BLAS's thread pool costs 10-50x more than it saves on a busy CPU
+        # einsum, not @: the product is tiny and BLAS's thread pool costs 10-50x more than it saves on a
+        # busy CPU
         sims = np.einsum("kd,md->km", vectors, self.embeddings)  # [K, M]
         k = min(self.neighbours, sims.shape[1])
         nearest = np.argpartition(-sims, k - 1, axis=1)[:, :k]  # [K, k]
@@ -111,7 +112,8 @@ def primary_genre(genres: Sequence[str]) -> str:
 def build_item_map(
     checkpoint, *, neighbours: int = 15, min_dist: float = 0.1, seed: int = 42, place_k: int = 15
 ) -> ItemMap:
-    """Fit the 2-D UMAP (cosine metric, fixed ``seed``) on the checkpoint's item embeddings. Slow: run once."""
+    """Fit the 2-D UMAP (cosine metric, fixed ``seed``) on the checkpoint's item embeddings. Slow: run
+    once."""
     import umap  # first import compiles numba (~25 s): only here, never at module import
 
     start = time.perf_counter()
@@ -126,7 +128,8 @@ def build_item_map(
     cat = checkpoint.catalogue
     meta = {
         "format": MAP_FORMAT, "method": "umap", "metric": "cosine", "n_neighbors": neighbours,
-        "min_dist": min_dist, "random_state": seed, "placement": f"similarity-weighted mean of {place_k} nearest",
+        "min_dist": min_dist, "random_state": seed,
+        "placement": f"similarity-weighted mean of {place_k} nearest",
         "checkpoint_hash": checkpoint.hash, "seconds": round(time.perf_counter() - start, 2),
     }
     return ItemMap(
@@ -137,7 +140,8 @@ def build_item_map(
 
 
 def save_item_map(checkpoint_path: Path | str, item_map: ItemMap) -> Path:
-    """Write ``map.npz`` (arrays) and ``map.json`` (titles, genres, settings) into the checkpoint directory."""
+    """Write ``map.npz`` (arrays) and ``map.json`` (titles, genres, settings) into the checkpoint
+    directory."""
     path = Path(checkpoint_path)
     np.savez(path / MAP_NPZ, item_ids=item_map.item_ids, xy=item_map.xy, embeddings=item_map.embeddings)
     meta = {**item_map.meta, "neighbours": item_map.neighbours, "titles": item_map.titles,
@@ -155,11 +159,13 @@ def load_item_map(checkpoint_path: Path | str, expected_hash: str | None = None)
     present = [name for name in (MAP_NPZ, MAP_JSON) if (path / name).is_file()]
     if not present:
         raise MissingMapError(
-            f"{path} has no interest map ({MAP_NPZ}/{MAP_JSON}); create it with `recviz project --checkpoint {path}`"
+            f"{path} has no interest map ({MAP_NPZ}/{MAP_JSON}); "
+            f"create it with `recviz project --checkpoint {path}`"
         )
     if len(present) == 1:
         lost = MAP_JSON if present == [MAP_NPZ] else MAP_NPZ
-        raise CorruptMapError(f"the interest map in {path} is corrupt: {lost} is missing beside {present[0]}; {fix}")
+        raise CorruptMapError(f"the interest map in {path} is corrupt: "
+                              f"{lost} is missing beside {present[0]}; {fix}")
     ids, xy, emb = _read_map_arrays(path, fix)
     meta, titles, genres, neighbours = _read_map_meta(path, fix)
     _check_map_shapes(ids, xy, emb, titles, genres, path, fix)
@@ -177,7 +183,8 @@ def _read_map_arrays(path: Path, fix: str) -> tuple[np.ndarray, np.ndarray, np.n
         with np.load(path / MAP_NPZ, allow_pickle=False) as arrays:
             return arrays["item_ids"], arrays["xy"], arrays["embeddings"]
     except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as exc:
-        raise CorruptMapError(f"the interest map in {path} is corrupt: {MAP_NPZ} is unreadable ({exc}); {fix}") from None
+        raise CorruptMapError(f"the interest map in {path} is corrupt: "
+                              f"{MAP_NPZ} is unreadable ({exc}); {fix}") from None
 
 
 def _read_map_meta(path: Path, fix: str) -> tuple[dict, list[str], list[str], int]:
@@ -186,7 +193,8 @@ def _read_map_meta(path: Path, fix: str) -> tuple[dict, list[str], list[str], in
         meta = json.loads((path / MAP_JSON).read_text(encoding="utf-8"))
         titles, genres, neighbours = meta.pop("titles"), meta.pop("genres"), meta.pop("neighbours")
     except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
-        raise CorruptMapError(f"the interest map in {path} is corrupt: {MAP_JSON} is unreadable ({exc}); {fix}") from None
+        raise CorruptMapError(f"the interest map in {path} is corrupt: "
+                              f"{MAP_JSON} is unreadable ({exc}); {fix}") from None
     texts = all(isinstance(v, list) and all(isinstance(t, str) for t in v) for v in (titles, genres))
     if not texts or type(neighbours) is not int or neighbours < 1:
         raise CorruptMapError(f"the interest map in {path} is corrupt: {MAP_JSON} lacks lists of titles and "
@@ -201,8 +209,9 @@ def _check_map_shapes(ids: np.ndarray, xy: np.ndarray, emb: np.ndarray, titles: 
               and emb.ndim == 2 and emb.dtype.kind == "f" and xy.dtype.kind == "f")
     if not shaped or not (len(ids) == len(xy) == len(emb) == len(titles) == len(genres)) or not len(ids):
         raise CorruptMapError(
-            f"the interest map in {path} is corrupt (inconsistent: {MAP_NPZ} holds item_ids {ids.shape}, xy "
-            f"{xy.shape}, embeddings {emb.shape}; {MAP_JSON} {len(titles)} titles, {len(genres)} genres); {fix}"
+            f"the interest map in {path} is corrupt (inconsistent: {MAP_NPZ} holds item_ids {ids.shape}, "
+            f"xy {xy.shape}, embeddings {emb.shape}; "
+            f"{MAP_JSON} {len(titles)} titles, {len(genres)} genres); {fix}"
         )
     if not (np.isfinite(xy).all() and np.isfinite(emb).all()):
         raise CorruptMapError(f"the interest map in {path} is corrupt: it holds NaN or infinite positions or "

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from recviz.errors import RecvizError
+from recviz.options import FusionName, MethodName
 
 SCHEMA_VERSION = 1
 
@@ -60,12 +61,13 @@ class RankedItem:
 @dataclass
 class FusedItem(RankedItem):
     contributor: int = 0               # interest that contributed most to this item's fused score
-    ranks_by_interest: list[int | None] = field(default_factory=list)  # rank in each interest's list (None: beyond top-N)
+    # rank in each interest's list (None: beyond top-N)
+    ranks_by_interest: list[int | None] = field(default_factory=list)
 
 
 @dataclass
 class FusionSettings:
-    mode: str                          # "weighted" | "max" | "diverse"
+    mode: FusionName
     tau: float = 1.0                   # temperature of the weighted fusion
     diversity_lambda: float = 0.0      # λ of the diverse greedy aggregation
     top_n: int = 10
@@ -75,7 +77,7 @@ class FusionSettings:
 @dataclass
 class Attribution:
     target_item_id: int
-    method: str                        # "integrated_gradients" | "occlusion" | "attention"
+    method: MethodName
     values: list[float]                # [L] one value per history item
     interest: int                      # the interest that retrieved the target
     target_score: float                # the fused-target score explained (the interest's score)
@@ -86,10 +88,10 @@ class Attribution:
 @dataclass
 class DeletionCurve:
     target_item_id: int
-    method: str                        # an attribution method
-    scores: list[float]                # [L] target score s_j(t) after deleting 0..L-1 items in attribution order
-    ranks: list[int]                   # [L] target's rank in interest j's ranking of the full catalogue (1-based)
-    area: float                        # area of the target's catalogue z-score (lower = more faithful; faithfulness.py)
+    method: MethodName                 # an attribution method
+    scores: list[float]                # [L] target score s_j(t) after deleting 0..L-1 items in method order
+    ranks: list[int]                   # [L] target's rank in interest j's full-catalogue ranking (1-based)
+    area: float                        # area of the target's catalogue z-score (lower: more faithful)
     random_area: float | None = None   # mean area over random deletion orders
     random_scores: list[float] | None = None  # [L] mean random curve
 
@@ -131,7 +133,8 @@ class Explanation:
     schema_version: int = SCHEMA_VERSION
 
     def item_title(self, item_id: int) -> str:
-        """The title of an item this Explanation mentions (fused, per-interest or history), else ``Movie <id>``."""
+        """The title of an item this Explanation mentions (fused, per-interest or history), else
+        ``Movie <id>``."""
         for item in self.fused:
             if item.item_id == item_id:
                 return item.title
@@ -158,7 +161,8 @@ class Explanation:
             carrier = next((c for c in methods if c.random_scores is not None), None)
             if carrier is not None:
                 area = carrier.random_area if carrier.random_area is not None else float("nan")
-                baseline = DeletionCurve(target_item_id, "random", list(carrier.random_scores or []), [], float(area))
+                baseline = DeletionCurve(target_item_id, "random", list(carrier.random_scores or []), [],
+                                         float(area))
         return methods, baseline
 
     def to_dict(self) -> dict[str, Any]:

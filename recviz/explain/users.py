@@ -1,5 +1,6 @@
 """Real users' histories for a checkpoint: its recorded data rebuilt with the same filters and split
-(:func:`recviz.models.checkpoint.rebuild_training`, as evaluation does), cached per checkpoint. Shared by the CLI, the projection step and the app, so "user 7's history" means one thing."""
+(:func:`recviz.models.checkpoint.rebuild_training`, as evaluation does), cached per checkpoint. Shared by the
+CLI, the projection step and the app, so "user 7's history" means one thing."""
 
 from __future__ import annotations
 

@@ -1,5 +1,8 @@
 """Models: the contract (base), the registry, one module per model, and checkpoints.
 
+Every model implements :class:`MultiInterestModel` (base.py) and registers under its name with
+``@register("name")``, the one place a model name is spelled (``MODEL_NAMES`` lists them).
+
 A checkpoint's config.json is read once, at load, into a frozen :class:`CheckpointRecord`
 (``checkpoint.record``, in record.py): the model's name and settings, the data (path, name, fingerprint,
 ``min_rating``, ``kcore``, protocol, split seed), the split summary, the metrics, the provenance (command,

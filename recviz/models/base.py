@@ -25,12 +25,15 @@ class MultiInterestModel(Protocol):
 
     name: str
     num_interests: int          # K (1 for single-interest baselines)
-    max_length: int             # the longest history the model takes; longer ones are truncated (oldest dropped)
+    # the longest history the model takes; longer ones are truncated (oldest dropped)
+    max_length: int
     has_attention: bool         # False: attention() raises NoAttentionError
 
     def item_embeddings(self) -> Tensor: ...                        # [N, d]  row 0 is padding
     def interests(self, items: Tensor, mask: Tensor) -> Tensor: ... # [B, K, d]
     def attention(self, items: Tensor, mask: Tensor) -> Tensor: ... # [B, K, L]  rows sum to 1 over mask
-    def embed_history(self, items: Tensor) -> Tensor: ...           # [B, L, d]  the layer Captum attributes on
-    def interests_from_embedded(self, embedded: Tensor, items: Tensor, mask: Tensor) -> Tensor: ...  # [B, K, d]
+    # [B, L, d]  the layer Captum attributes on
+    def embed_history(self, items: Tensor) -> Tensor: ...
+    # [B, K, d]
+    def interests_from_embedded(self, embedded: Tensor, items: Tensor, mask: Tensor) -> Tensor: ...
     def config(self) -> dict: ...                                   # every argument that rebuilds the model

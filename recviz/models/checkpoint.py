@@ -42,13 +42,14 @@ FORMAT = "recviz-checkpoint/1"
 # on a laptop; anything larger is a damaged or hostile file, refused with a CheckpointError.
 MAX_HEADER_BYTES = 100 * 2**20
 MAX_ELEMENTS = 2_000_000_000
-DTYPE_BYTES = {"BOOL": 1, "U8": 1, "I8": 1, "F8_E5M2": 1, "F8_E4M3": 1, "I16": 2, "U16": 2, "F16": 2, "BF16": 2,
-               "I32": 4, "U32": 4, "F32": 4, "I64": 8, "U64": 8, "F64": 8}
+DTYPE_BYTES = {"BOOL": 1, "U8": 1, "I8": 1, "F8_E5M2": 1, "F8_E4M3": 1, "I16": 2, "U16": 2, "F16": 2,
+               "BF16": 2, "I32": 4, "U32": 4, "F32": 4, "I64": 8, "U64": 8, "F64": 8}
 # bounds (inclusive) of the integer model settings; others get DEFAULT_BOUNDS
 SETTING_BOUNDS: dict[str, tuple[int, int]] = {
-    "num_items": (2, MAX_ELEMENTS), "dim": (1, 65_536), "num_interests": (1, 1_024), "max_length": (1, 100_000),
-    "hidden": (1, 65_536), "num_layers": (0, 128), "heads": (1, 1_024), "iterations": (1, 100),
-    "mlp_layers": (0, 128), "num_genres": (0, 100_000), "num_year_buckets": (0, 100_000),
+    "num_items": (2, MAX_ELEMENTS), "dim": (1, 65_536), "num_interests": (1, 1_024),
+    "max_length": (1, 100_000), "hidden": (1, 65_536), "num_layers": (0, 128), "heads": (1, 1_024),
+    "iterations": (1, 100), "mlp_layers": (0, 128), "num_genres": (0, 100_000),
+    "num_year_buckets": (0, 100_000),
 }
 DEFAULT_BOUNDS = (0, 1_000_000)
 # the state-dict tensor whose rows are the items (one per dense index), by model family
@@ -88,7 +89,8 @@ def save_checkpoint(path: str | Path, model: nn.Module, vocab: Vocab, catalogue:
     """
     path = Path(path)
     path.mkdir(parents=True, exist_ok=True)
-    counts = np.zeros(len(vocab), dtype=np.int64) if item_counts is None else np.asarray(item_counts, np.int64)
+    counts = (np.zeros(len(vocab), dtype=np.int64) if item_counts is None
+              else np.asarray(item_counts, np.int64))
     if counts.shape != (len(vocab),):
         raise ValueError(f"item_counts must have shape ({len(vocab)},), got {counts.shape}")
     state = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
@@ -148,11 +150,12 @@ def read_header(file: Path, path: Path, record: CheckpointRecord | None) -> dict
     with open(file, "rb") as fh:
         head = fh.read(16)
         if head[:1] == b"\x80" or head[:2] == b"PK":
-            raise _fail(path, record, f"{file} is a pickle-based file (torch.save / pickle), not safetensors; "
-                        "recviz never unpickles files because that can run arbitrary code")
+            raise _fail(path, record, f"{file} is a pickle-based file (torch.save / pickle), "
+                        "not safetensors; recviz never unpickles files because that can run arbitrary code")
         length = struct.unpack("<Q", head[:8])[0] if len(head) >= 8 else size
         if length > size - 8:
-            raise _fail(path, record, f"{file} is truncated or not a safetensors file (its header does not fit)")
+            raise _fail(path, record,
+                        f"{file} is truncated or not a safetensors file (its header does not fit)")
         if length > MAX_HEADER_BYTES:
             raise _fail(path, record, f"{file} declares a {length}-byte header (at most {MAX_HEADER_BYTES} "
                         "allowed); it is not a safetensors file recviz wrote")
@@ -180,13 +183,13 @@ def _header_entries(header: dict, file: Path, path: Path, record: CheckpointReco
             continue
         entry = _entry(info)
         if entry is None:
-            raise _fail(path, record, f"{file}: the header entry of tensor {key!r} is malformed ({str(info)[:200]}); "
-                        "the file is damaged")
+            raise _fail(path, record, f"{file}: the header entry of tensor {key!r} is malformed "
+                        f"({str(info)[:200]}); the file is damaged")
         entries[key] = entry
     total = sum(math.prod(e.shape) for e in entries.values())
     if total > MAX_ELEMENTS:
-        raise _fail(path, record, f"{file} describes {total} tensor elements, more than the {MAX_ELEMENTS} recviz "
-                    "loads; it is damaged or not a recviz checkpoint")
+        raise _fail(path, record, f"{file} describes {total} tensor elements, more than the {MAX_ELEMENTS} "
+                    "recviz loads; it is damaged or not a recviz checkpoint")
     return entries
 
 
@@ -215,8 +218,8 @@ def _check_offsets(entries: dict[str, TensorEntry], data_size: int, file: Path, 
     position = 0
     for key, entry in sorted(entries.items(), key=lambda kv: (kv[1].start, kv[1].end)):
         if entry.start != position:
-            raise _fail(path, record, f"{file}: tensor {key!r} starts at byte {entry.start} of the data, expected "
-                        f"{position} (overlapping or gapped tensors); the file is damaged")
+            raise _fail(path, record, f"{file}: tensor {key!r} starts at byte {entry.start} of the data, "
+                        f"expected {position} (overlapping or gapped tensors); the file is damaged")
         position = entry.end
     if position != data_size:
         raise _fail(path, record, f"{file} is truncated or padded: its header describes {position} bytes of "
@@ -238,12 +241,13 @@ def _check_settings(name: str, kwargs: dict[str, Any], path: Path, record: Check
     try:
         hints = typing.get_type_hints(model_class(name).__init__)
     except ConfigError as exc:
-        raise _fail(path, record, f"{path / CONFIG_FILE} describes a model this version cannot build ({exc})") from None
+        raise _fail(path, record,
+                    f"{path / CONFIG_FILE} describes a model this version cannot build ({exc})") from None
     for key, value in kwargs.items():
         problem = _setting_problem(key, value, hints.get(key))
         if problem:
-            raise _fail(path, record, f"{path / CONFIG_FILE}: model setting {key}={str(value)[:60]} {problem}; "
-                        "config.json was edited or damaged: restore it")
+            raise _fail(path, record, f"{path / CONFIG_FILE}: model setting {key}={str(value)[:60]} "
+                        f"{problem}; config.json was edited or damaged: restore it")
 
 
 def _setting_problem(key: str, value: object, kind: object) -> str | None:
@@ -254,7 +258,8 @@ def _setting_problem(key: str, value: object, kind: object) -> str | None:
         if type(value) is not int:
             return "is not a whole number"
         low, high = SETTING_BOUNDS.get(key, DEFAULT_BOUNDS)
-        return None if low <= value <= high else f"is outside {low}..{high} (a model that size cannot be loaded)"
+        return (None if low <= value <= high
+                else f"is outside {low}..{high} (a model that size cannot be loaded)")
     if kind is float:
         ok = type(value) in (int, float) and math.isfinite(value) and (key != "dropout" or 0 <= value < 1)
         return None if ok else "is not a finite number" + (" in [0, 1)" if key == "dropout" else "")
@@ -269,11 +274,13 @@ def _check_item_rows(kwargs: dict[str, Any], header: dict[str, TensorEntry], pat
         return  # the shape comparison names a missing table
     rows = header[key].shape[0]
     if kwargs.get("num_items") != rows:
-        raise _fail(path, record, f"{path / CONFIG_FILE} says num_items={kwargs.get('num_items')} but {MODEL_FILE}'s "
-                    f"item table {key} has {rows} rows; the files come from different runs or one was edited")
+        raise _fail(path, record, f"{path / CONFIG_FILE} says num_items={kwargs.get('num_items')} "
+                    f"but {MODEL_FILE}'s item table {key} has {rows} rows; "
+                    "the files come from different runs or one was edited")
 
 
-def _build(name: str, kwargs: dict[str, Any], path: Path, record: CheckpointRecord, *, meta: bool) -> nn.Module:
+def _build(name: str, kwargs: dict[str, Any], path: Path, record: CheckpointRecord, *,
+           meta: bool) -> nn.Module:
     """The model of config.json; on the ``meta`` device (no memory) to compare shapes before loading."""
     try:
         if not meta:
@@ -281,7 +288,8 @@ def _build(name: str, kwargs: dict[str, Any], path: Path, record: CheckpointReco
         with torch.device("meta"):
             return build_model(name, **kwargs)
     except ConfigError as exc:
-        raise _fail(path, record, f"{path / CONFIG_FILE} describes a model this version cannot build ({exc})") from None
+        raise _fail(path, record,
+                    f"{path / CONFIG_FILE} describes a model this version cannot build ({exc})") from None
 
 
 def _check_against_header(skeleton: nn.Module, header: dict[str, TensorEntry], path: Path,
@@ -296,23 +304,26 @@ def _check_shapes(expected: dict[str, tuple[int, ...]], found: dict[str, tuple[i
                   record: CheckpointRecord) -> None:
     missing = sorted(set(expected) - set(found))
     unexpected = sorted(set(found) - set(expected))
-    wrong = [f"{k}: file {found[k]} vs model {v}" for k, v in expected.items() if k in found and found[k] != v]
+    wrong = [f"{k}: file {found[k]} vs model {v}"
+             for k, v in expected.items() if k in found and found[k] != v]
     if missing or unexpected or wrong:
         parts = ([f"missing tensors {missing[:5]}"] if missing else []) + (
             [f"unexpected tensors {unexpected[:5]}"] if unexpected else []) + (
             [f"shape mismatch {wrong[:5]}"] if wrong else [])
-        raise _fail(path, record, f"{path / MODEL_FILE} does not match the model in config.json ({'; '.join(parts)})")
+        raise _fail(path, record,
+                    f"{path / MODEL_FILE} does not match the model in config.json ({'; '.join(parts)})")
 
 
-def _read_vocab_and_catalogue(path: Path, record: CheckpointRecord, num_items: object) -> tuple[Vocab, Catalogue]:
+def _read_vocab_and_catalogue(path: Path, record: CheckpointRecord,
+                              num_items: object) -> tuple[Vocab, Catalogue]:
     try:
         vocab = Vocab.from_json(_read_json(path / VOCAB_FILE, path))
         catalogue = Catalogue.from_records(_read_json(path / CATALOGUE_FILE, path))
     except (DataError, KeyError, TypeError, ValueError, AttributeError) as exc:
         raise _fail(path, record, f"{path}: vocab.json or catalogue.json is malformed ({exc})") from None
     if num_items != len(vocab):
-        raise _fail(path, record, f"{path}: the model has {num_items} item rows but vocab.json has {len(vocab)} "
-                    "entries; the files come from different runs")
+        raise _fail(path, record, f"{path}: the model has {num_items} item rows but vocab.json has "
+                    f"{len(vocab)} entries; the files come from different runs")
     return vocab, catalogue
 
 
@@ -328,8 +339,8 @@ def _check_finite(state: dict[str, torch.Tensor], path: Path, record: Checkpoint
     for key, tensor in state.items():
         if tensor.is_floating_point() and not bool(torch.isfinite(tensor).all()):
             bad = int((~torch.isfinite(tensor)).sum())
-            raise _fail(path, record, f"{path / MODEL_FILE}: tensor {key!r} holds {bad} NaN or infinite value(s) "
-                        f"of {tensor.numel()}; the training diverged or the file is damaged")
+            raise _fail(path, record, f"{path / MODEL_FILE}: tensor {key!r} holds {bad} NaN or infinite "
+                        f"value(s) of {tensor.numel()}; the training diverged or the file is damaged")
 
 
 def list_checkpoints(root: str | Path = "models") -> list[Path]:
@@ -373,7 +384,8 @@ def _read_safetensors(file: Path, path: Path, record: CheckpointRecord) -> dict[
         raise _fail(path, record, f"{file} is not a readable safetensors file ({exc})") from None
 
 
-def _load_state(model: nn.Module, state: dict[str, torch.Tensor], path: Path, record: CheckpointRecord) -> None:
+def _load_state(model: nn.Module, state: dict[str, torch.Tensor], path: Path,
+                record: CheckpointRecord) -> None:
     expected = {k: tuple(v.shape) for k, v in model.state_dict().items()}
     _check_shapes(expected, {k: tuple(v.shape) for k, v in state.items()}, path, record)
     model.load_state_dict(state, strict=True)
@@ -409,8 +421,8 @@ def check_training_data(checkpoint: Checkpoint, dataset: Dataset) -> Dataset:
     recorded = checkpoint.record.data.fingerprint
     if recorded and recorded != dataset_fingerprint(dataset.interactions):
         raise DataError(
-            f"the data at {dataset.source or dataset.name} differs from what {checkpoint.path} was trained on "
-            "(fingerprints differ); use the original data or retrain the checkpoint"
+            f"the data at {dataset.source or dataset.name} differs from what {checkpoint.path} "
+            "was trained on (fingerprints differ); use the original data or retrain the checkpoint"
         )
     return dataset
 

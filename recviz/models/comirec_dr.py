@@ -52,7 +52,8 @@ class ComiRecDR(HistoryModel):
         self.log_scale = nn.Parameter(torch.tensor(math.log(math.sqrt(dim))))  # score scale, starts at √d
 
     def _route(self, embedded: Tensor, mask: Tensor) -> tuple[Tensor, Tensor]:
-        """Interests [B, K, d] and the final coupling coefficients [B, K, L] (softmax over K, 0 on padding)."""
+        """Interests [B, K, d] and the final coupling coefficients [B, K, L] (softmax over K, 0 on
+        padding)."""
         B, L, _ = embedded.shape
         u_hat = torch.einsum("bld,kde->bkle", embedded, self.maps)  # [B, K or 1, L, d]
         u_hat = u_hat.expand(B, self.num_interests, L, self.dim)  # [B, K, L, d]

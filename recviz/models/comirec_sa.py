@@ -1,7 +1,8 @@
 """ComiRec-SA: the self-attentive multi-interest extractor (Cen et al., KDD 2020).
 
-``A = softmax_L(W2 · tanh(W1 · (H + P)ᵀ))`` over the masked history gives K attention rows; the interests are
-``V = A · H``. Optional Transformer encoder layers (bidirectional, over the masked history) refine ``H`` first.
+``A = softmax_L(W2 · tanh(W1 · (H + P)ᵀ))`` over the masked history gives K attention rows; the interests
+are ``V = A · H``. Optional Transformer encoder layers (bidirectional, over the masked history) refine
+``H`` first.
 """
 
 from __future__ import annotations

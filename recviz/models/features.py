@@ -22,7 +22,8 @@ NUM_YEAR_BUCKETS = 4 + (LAST_DECADE - FIRST_DECADE) // 10  # 0 pad, 1 unknown, <
 
 @dataclass
 class ItemFeatureTables:
-    """Per dense index: genre multi-hot rows normalised to sum 1 [N, G] and a year bucket [N] (0 = padding)."""
+    """Per dense index: genre multi-hot rows normalised to sum 1 [N, G] and a year bucket [N] (0 =
+    padding)."""
 
     genre_names: list[str]
     genres: np.ndarray       # [N, G] float32
@@ -38,7 +39,8 @@ def year_bucket(year: int | None) -> int:
 
 
 def build_feature_tables(catalogue: Catalogue, vocab: Vocab) -> ItemFeatureTables:
-    """Feature tables aligned with ``vocab``; ids missing from the catalogue get no genre and an unknown year."""
+    """Feature tables aligned with ``vocab``; ids missing from the catalogue get no genre and an unknown
+    year."""
     names = catalogue.all_genres()
     column = {g: j for j, g in enumerate(names)}
     genres = np.zeros((len(vocab), len(names)), dtype=np.float32)

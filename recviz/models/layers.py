@@ -67,7 +67,8 @@ class SelfAttention(nn.Module):
     def forward(self, x: Tensor, mask: Tensor, causal: bool) -> tuple[Tensor, Tensor]:
         B, L, d = x.shape
         q, k, v = self.qkv(x).split(d, dim=-1)  # 3 × [B, L, d]
-        q, k, v = (t.view(B, L, self.heads, d // self.heads).transpose(1, 2) for t in (q, k, v))  # [B, h, L, d/h]
+        # [B, h, L, d/h]
+        q, k, v = (t.view(B, L, self.heads, d // self.heads).transpose(1, 2) for t in (q, k, v))
         logits = q @ k.transpose(-2, -1) / math.sqrt(d // self.heads)  # [B, h, L, L]
         allowed = mask[:, None, None, :]  # [B, 1, 1, L] keys that are real items
         if causal:
@@ -85,7 +86,8 @@ class TransformerBlock(nn.Module):
         self.ln1 = nn.LayerNorm(dim)
         self.attn = SelfAttention(dim, heads, dropout)
         self.ln2 = nn.LayerNorm(dim)
-        self.mlp = nn.Sequential(nn.Linear(dim, 4 * dim), nn.GELU(), nn.Linear(4 * dim, dim), nn.Dropout(dropout))
+        self.mlp = nn.Sequential(nn.Linear(dim, 4 * dim), nn.GELU(), nn.Linear(4 * dim, dim),
+                                 nn.Dropout(dropout))
 
     def forward(self, x: Tensor, mask: Tensor, causal: bool) -> tuple[Tensor, Tensor]:
         out, att = self.attn(self.ln1(x), mask, causal)  # [B, L, d], [B, h, L, L]

@@ -43,7 +43,8 @@ class Popularity(HistoryModel):
         """Set the item counts ([N] training interactions per dense index); returns self."""
         if counts.shape != (self.num_items,):
             raise ValueError(f"counts must have shape ({self.num_items},), got {counts.shape}")
-        self.history_embedding.log_counts.copy_(torch.log1p(torch.as_tensor(counts, dtype=torch.float32))[:, None])
+        self.history_embedding.log_counts.copy_(
+            torch.log1p(torch.as_tensor(counts, dtype=torch.float32))[:, None])
         return self
 
     def interests_from_embedded(self, embedded: Tensor, items: Tensor, mask: Tensor) -> Tensor:

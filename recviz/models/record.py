@@ -80,7 +80,8 @@ class Provenance:
     """How the checkpoint came to be."""
 
     command: str | None = None             # the `recviz train` command line that reproduces it
-    created: dt.datetime | None = None     # when training wrote it (None for checkpoints older than the field)
+    # when training wrote it (None for checkpoints older than the field)
+    created: dt.datetime | None = None
     seconds: float | None = None           # training wall time
 
 
@@ -121,8 +122,9 @@ def parse_record(raw: Any, file: Path) -> CheckpointRecord:
                             parser.number(raw, "seconds"))
     split = parser.split(raw)
     return CheckpointRecord(
-        model=parser.model(raw["model"]), data=parser.data(raw, split), split=split, metrics=parser.metrics(raw),
-        provenance=provenance, versions=parser.versions(raw), format=parser.optional(raw, "format", str),
+        model=parser.model(raw["model"]), data=parser.data(raw, split), split=split,
+        metrics=parser.metrics(raw), provenance=provenance, versions=parser.versions(raw),
+        format=parser.optional(raw, "format", str),
     )
 
 
@@ -134,7 +136,8 @@ class _Parser:
 
     def fail(self, name: str, value: Any, problem: str) -> CheckpointError:
         return CheckpointError(
-            f"{self.file}: {name}={repr(value)[:60]} {problem}; config.json was edited or damaged: restore it; "
+            f"{self.file}: {name}={repr(value)[:60]} {problem}; "
+            "config.json was edited or damaged: restore it; "
             f"retrain it{retrain_hint(self.command)}"
         )
 

@@ -33,7 +33,7 @@ def model_class(name: str) -> type[nn.Module]:
 
 
 def model_arguments(name: str) -> dict[str, object]:
-    """Constructor arguments of model ``name`` and their defaults (``inspect.Parameter.empty`` if required)."""
+    """Constructor arguments of model ``name`` and their defaults (``inspect.Parameter.empty``: required)."""
     params = inspect.signature(model_class(name).__init__).parameters
     return {p.name: p.default for p in params.values() if p.name != "self"}
 
@@ -59,4 +59,15 @@ def _load_all() -> None:
     from recviz.models import comirec_dr, comirec_sa, popularity, sasrec, youtube_dnn  # noqa: F401
 
 
-MODEL_NAMES: tuple[str, ...] = ("comirec-sa", "comirec-dr", "youtube-dnn", "sasrec", "popularity")
+def model_names() -> tuple[str, ...]:
+    """Every registered model's name, in registration order: the one place model names are spelled is
+    each class's ``@register`` line."""
+    _load_all()
+    return tuple(_REGISTRY)
+
+
+def __getattr__(name: str) -> tuple[str, ...]:
+    """``MODEL_NAMES``: :func:`model_names`, computed on first use (the model modules import this one)."""
+    if name == "MODEL_NAMES":
+        return model_names()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

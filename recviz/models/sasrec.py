@@ -20,7 +20,8 @@ class SASRec(HistoryModel):
     name = "sasrec"
 
     def __init__(self, num_items: int, dim: int = 64, max_length: int = 50, num_layers: int = 2,
-                 heads: int = 2, dropout: float = 0.2, num_genres: int = 0, num_year_buckets: int = 0) -> None:
+                 heads: int = 2, dropout: float = 0.2, num_genres: int = 0,
+                 num_year_buckets: int = 0) -> None:
         super().__init__(num_items, dim, 1, max_length, num_genres, num_year_buckets)
         self.num_layers, self.heads, self.dropout = num_layers, heads, dropout
         self.positions = nn.Parameter(torch.randn(max_length, dim) * dim ** -0.5)  # [L_max, d]

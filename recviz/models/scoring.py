@@ -99,7 +99,8 @@ def seen_histories(histories: Sequence[Sequence[int]]) -> Tensor:
 
 
 def interest_scores(interests: Tensor, item_emb: Tensor) -> Tensor:
-    """``s_j(i) = v_j · e_i`` for every interest ``j`` and catalogue item ``i``: [B, K, d] × [N, d] → [B, K, N]."""
+    """``s_j(i) = v_j · e_i`` for every interest ``j`` and catalogue item ``i``: [B, K, d] × [N, d] →
+    [B, K, N]."""
     return torch.einsum("bkd,nd->bkn", interests, item_emb)          # [B, K, N]
 
 
@@ -293,7 +294,8 @@ def recommend(
     if top_n < 1:
         raise ConfigError(f"top_n must be at least 1, got {top_n}")
     if seen is not None and seen.shape[0] != items.shape[0]:
-        raise ConfigError(f"seen has {seen.shape[0]} histories but items has {items.shape[0]}; pass one per row")
+        raise ConfigError(f"seen has {seen.shape[0]} histories but items has {items.shape[0]}; "
+                          "pass one per row")
     vectors, scores = score_items(model, items, mask)                # [B, K, d], [B, K, N]
     history = items if seen is None else seen                        # [B, L] or [B, H]
     banned = banned_items(history, scores.shape[-1], exclude_history)  # [B, N]
@@ -301,7 +303,8 @@ def recommend(
     per_scores, per_ids = top_k(masked, top_n)                       # [B, K, n]
     if fusion == "diverse":
         if item_genres is None:
-            raise ConfigError("the 'diverse' fusion needs item genres; pass item_genre_matrix(vocab, catalogue)")
+            raise ConfigError("the 'diverse' fusion needs item genres; "
+                              "pass item_genre_matrix(vocab, catalogue)")
         fused = diverse_rerank(masked, item_genres, top_n, diversity_lambda)
     else:
         merged = fused_ranking_scores(scores, history, fusion, tau, exclude_history)  # [B, N]

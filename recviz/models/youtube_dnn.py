@@ -12,8 +12,8 @@ from recviz.models.registry import register
 class YouTubeDNN(HistoryModel):
     """K = 1 interest: the masked mean of the history embeddings, optionally through a ReLU MLP.
 
-    It has no learned attention; ``attention()`` returns the uniform weight 1/n over the n real items, which is
-    exactly how much each item contributes to the mean.
+    It has no learned attention; ``attention()`` returns the uniform weight 1/n over the n real items, which
+    is exactly how much each item contributes to the mean.
     """
 
     name = "youtube-dnn"

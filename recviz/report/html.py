@@ -6,7 +6,8 @@ no random ids, so the app's download and the CLI's file are the same bytes.
 
 Security: every title, id, label or notice from the data goes through :func:`html.escape` here and through
 :func:`recviz.viz.text.plot_text` inside figures; figure JSON embedded in ``<script>`` cannot close the tag
-(plotly writes ``<``, ``>`` and ``/`` as ``\\u003c`` ``\\u003e`` ``\\u002f``; :func:`script_json` enforces it).
+(plotly writes ``<``, ``>`` and ``/`` as ``\\u003c`` ``\\u003e`` ``\\u002f``; :func:`script_json` enforces
+it).
 """
 
 from __future__ import annotations
@@ -62,7 +63,8 @@ def figure_div(fig: go.Figure, div_id: str) -> str:
     spec = script_json(fig.to_json())
     return (
         f'<div id="{esc(div_id)}" class="figure"></div>\n'
-        f'<script>(function(){{var s={spec};Plotly.newPlot("{esc(div_id)}",s.data,s.layout,{PLOTLY_CONFIG});}})();'
+        f"<script>(function(){{var s={spec};"
+        f'Plotly.newPlot("{esc(div_id)}",s.data,s.layout,{PLOTLY_CONFIG});}})();'
         "</script>"
     )
 
@@ -103,7 +105,8 @@ def html_table(frame: pd.DataFrame, columns: dict[str, tuple[str, Callable[[pd.S
     numeric = set(numeric)
     head = "".join(f'<th class="{"num" if h in numeric else ""}">{esc(h)}</th>' for h in columns)
     body = "".join(
-        "<tr>" + "".join(f'<td class="{css}">{render(row)}</td>' for css, render in columns.values()) + "</tr>"
+        "<tr>" + "".join(f'<td class="{css}">{render(row)}</td>' for css, render in columns.values())
+        + "</tr>"
         for _, row in frame.iterrows()
     )
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
@@ -178,7 +181,8 @@ def header(exp: Explanation, titles: dict[int, str]) -> str:
     items = "".join(f"<div><dt>{esc(k)}</dt><dd>{esc(v)}</dd></div>" for k, v in meta)
     items += f"<div><dt>Edits</dt><dd>{edits_text(exp, titles)}</dd></div>"
     return (f'<header class="top"><div class="brand">recviz · explanation report</div>'
-            f"<h1>{esc(who)} · {esc(exp.model_name)}{esc(edited)}</h1><dl class=\"meta\">{items}</dl></header>")
+            f"<h1>{esc(who)} · {esc(exp.model_name)}{esc(edited)}</h1>"
+            f"<dl class=\"meta\">{items}</dl></header>")
 
 
 def notices(exp: Explanation) -> str:
@@ -204,11 +208,13 @@ def interests_section(exp: Explanation) -> str:
         if not pd.isna(row["shift_cosine"]):
             stats.append(f"cosine to before the edit {row['shift_cosine']:.2f}")
         cards.append(f'<div class="card" style="--c:{interest_color(k)}">{chip(k)}'
-                     f'<div class="label">{esc(row["label"])}</div><div class="stats">{esc(" · ".join(stats))}'
+                     f'<div class="label">{esc(row["label"])}</div>'
+                     f'<div class="stats">{esc(" · ".join(stats))}'
                      "</div></div>")
-    return section("interests", "Interests", "Each interest is one direction of the user's taste; its colour is "
-                   "the same in every figure and list.",
-                   '<div class="grid2"><div>' + figure_div(figures.interest_weights_figure(exp), "fig-weights")
+    return section("interests", "Interests", "Each interest is one direction of the user's taste; "
+                   "its colour is the same in every figure and list.",
+                   '<div class="grid2"><div>'
+                   + figure_div(figures.interest_weights_figure(exp), "fig-weights")
                    + f'</div><div class="cards one">{"".join(cards)}</div></div>')
 
 
@@ -234,7 +240,8 @@ def attention_section(exp: Explanation) -> str:
     return section("attention", "Attention over the history", "How strongly each interest attends to each "
                    "history item (each row sums to 1).",
                    figure_div(figures.attention_heatmap(exp), "fig-attention")
-                   + folded(f"History ({len(frame)} items)", html_table(frame, cols, numeric=("#", "Attention")),
+                   + folded(f"History ({len(frame)} items)",
+                            html_table(frame, cols, numeric=("#", "Attention")),
                             open_=len(frame) <= FOLD_ROWS))
 
 
@@ -255,7 +262,8 @@ def lists_section(exp: Explanation, titles: dict[int, str]) -> str:
         "Change": ("", lambda r: badge(r["status"])),
     }
     parts = [f"<h3>Fused list ({esc(exp.fusion.mode)} fusion)</h3>",
-             html_table(fused_frame, cols, numeric=["#", "Score", *[f"In {interest_name(k)}" for k in range(k_count)]])]
+             html_table(fused_frame, cols,
+                        numeric=["#", "Score", *[f"In {interest_name(k)}" for k in range(k_count)]])]
     if exp.diff is not None:
         left = tables.left_items_table(exp, titles)
         parts.append("<h3>Left the fused list after the edit</h3>")
@@ -267,8 +275,9 @@ def lists_section(exp: Explanation, titles: dict[int, str]) -> str:
         frame = tables.per_interest_table(exp, k)
         rows = html_table(frame, {
             "#": ("num", col("rank")),
-            "Title": ("", lambda r: title_cell(r) + (f'<span class="in-fused">fused #{int(r["fused_rank"])}</span>'
-                                                     if not pd.isna(r["fused_rank"]) else "")),
+            "Title": ("", lambda r: title_cell(r)
+                      + (f'<span class="in-fused">fused #{int(r["fused_rank"])}</span>'
+                         if not pd.isna(r["fused_rank"]) else "")),
             "Score": ("num", col("score", number(2))),
         }, numeric=["#", "Score"])
         lists.append(f'<div class="list" style="--c:{interest_color(k)}"><h4>{chip(k)}</h4>'
@@ -306,7 +315,8 @@ def attributions_section(exp: Explanation) -> str:
                      + "</div></div>")
         parts.append(html_table(tables.faithfulness_table(exp, target), faith_cols, numeric))
     return section("attributions", "Attributions and faithfulness", "Which history items drive each "
-                   "recommendation, by each method; the deletion curves show which method predicts the model.",
+                   "recommendation, by each method; "
+                   "the deletion curves show which method predicts the model.",
                    "".join(parts))
 
 
@@ -357,7 +367,8 @@ def settings_section(exp: Explanation) -> str:
                        for k, v in sorted(exp.settings.items()))
     parts = [f"<h3>Explain settings</h3><table><tbody>{settings}</tbody></table>"] if settings else []
     if exp.timing:
-        body = "".join(f'<tr><td>{esc(k)}</td><td class="num">{float(v):.1f}</td></tr>' for k, v in exp.timing.items())
+        body = "".join(f'<tr><td>{esc(k)}</td><td class="num">{float(v):.1f}</td></tr>'
+                       for k, v in exp.timing.items())
         parts.append(f'<h3>Timings</h3><table><thead><tr><th>Stage</th><th class="num">ms</th></tr></thead>'
                      f"<tbody>{body}</tbody></table>")
     return section("settings", "Settings and timings", "", "".join(parts)) if parts else ""

@@ -11,7 +11,8 @@ body { margin:0; background:var(--bg); color:var(--ink);
 header.top { background:#0F172A; color:#F8FAFC; padding:22px 32px 18px; }
 header.top .brand { font-size:12px; letter-spacing:.12em; text-transform:uppercase; color:#93C5FD; }
 header.top h1 { margin:4px 0 14px; font-size:24px; font-weight:650; }
-dl.meta { display:grid; grid-template-columns: repeat(auto-fill, minmax(220px, 1fr)); gap:8px 24px; margin:0; }
+dl.meta { display:grid; grid-template-columns: repeat(auto-fill, minmax(220px, 1fr)); \
+gap:8px 24px; margin:0; }
 dl.meta div { min-width:0; }
 dl.meta dt { font-size:11px; text-transform:uppercase; letter-spacing:.06em; color:#94A3B8; }
 dl.meta dd { margin:0; font-size:13px; overflow-wrap:anywhere; }
@@ -46,12 +47,14 @@ td .genres { display:block; color:var(--muted); font-size:11.5px; }
 .badge.down, .badge.left { background:#FEE2E2; color:#991B1B; }
 .badge.added { background:#DBEAFE; color:#1E40AF; }
 .badge.moved { background:#F3F4F6; color:#374151; }
-.notices { background:#FFFBEB; border:1px solid #FDE68A; border-radius:10px; padding:12px 18px; margin:0 0 20px; }
+.notices { background:#FFFBEB; border:1px solid #FDE68A; border-radius:10px; padding:12px 18px; \
+margin:0 0 20px; }
 .notices h2 { font-size:14px; margin:0 0 4px; color:#92400E; }
 .notices ul { margin:0; padding-left:18px; }
 .verdict-good { color:#166534; font-weight:600; }
 .verdict-bad { color:#991B1B; font-weight:600; }
-.cards { display:grid; grid-template-columns: repeat(auto-fill, minmax(260px, 1fr)); gap:12px; margin-top:8px; }
+.cards { display:grid; grid-template-columns: repeat(auto-fill, minmax(260px, 1fr)); gap:12px; \
+margin-top:8px; }
 .cards.one { grid-template-columns: 1fr; align-content:start; }
 .card { border:1px solid var(--line); border-left:5px solid var(--c); border-radius:8px; padding:10px 12px; }
 .card .label { overflow-wrap:anywhere; }

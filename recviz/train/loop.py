@@ -39,7 +39,8 @@ _RESERVED = ("num_items", "max_length", "num_genres", "num_year_buckets")
 
 @dataclass
 class TrainResult:
-    """What a training run produced; ``model`` holds the best weights (by validation Recall@20), in eval mode."""
+    """What a training run produced; ``model`` holds the best weights (by validation Recall@20), in eval
+    mode."""
 
     model: nn.Module
     vocab: Vocab
@@ -98,7 +99,8 @@ def make_model(config: TrainConfig, dataset: Dataset, vocab: Vocab, counts: np.n
     known = model_arguments(config.model)
     clash = sorted(set(config.model_kwargs) & set(_RESERVED))
     if clash:
-        raise ConfigError(f"model setting(s) {clash} are set by training itself; use max_length / side_features")
+        raise ConfigError(f"model setting(s) {clash} are set by training itself; "
+                          "use max_length / side_features")
     kwargs: dict = {"num_items": len(vocab), "max_length": config.max_length, **config.model_kwargs}
     tables = build_feature_tables(dataset.catalogue, vocab) if config.side_features else None
     if tables is not None and "num_genres" in known:
@@ -148,9 +150,11 @@ def _train(dataset: Dataset, config: TrainConfig, progress: bool) -> TrainResult
         score = valid.get(EARLY_STOP_METRIC, 0.0)
         result.history.append({"epoch": epoch, "loss": total / steps, "seconds": time.perf_counter() - t0,
                                **{f"valid_{k}": v for k, v in valid.items()}})
-        bar.set_postfix(loss=f"{total / steps:.4f}", r20=f"{score:.4f}", r50=f"{valid.get('recall@50', 0):.4f}")
+        bar.set_postfix(loss=f"{total / steps:.4f}", r20=f"{score:.4f}",
+                        r50=f"{valid.get('recall@50', 0):.4f}")
         if score > best_score:
-            best_score, best_state, stale, result.best_epoch = score, copy.deepcopy(model.state_dict()), 0, epoch
+            best_score, best_state, stale, result.best_epoch = (score, copy.deepcopy(model.state_dict()), 0,
+                                                                epoch)
             result.valid_metrics = valid
         else:
             stale += 1

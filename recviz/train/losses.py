@@ -12,8 +12,9 @@ def select_interest(interests: Tensor, target_emb: Tensor, selection: str, power
     """The user vector trained against each target, [B, d].
 
     ``argmax`` (ComiRec): the interest with the highest score for the target (hard choice, no gradient through
-    the choice). ``label-aware`` (MIND): ``Σ_k softmax_k(p · v_k·e_t) v_k``; we scale the scores by p instead of
-    MIND's ``pow(v·e, p)``, which flips the sign of negative scores for even p; p → ∞ tends to argmax.
+    the choice). ``label-aware`` (MIND): ``Σ_k softmax_k(p · v_k·e_t) v_k``; we scale the scores by p
+    instead of MIND's ``pow(v·e, p)``, which flips the sign of negative scores for even p; p → ∞ tends to
+    argmax.
     """
     scores = torch.einsum("bkd,bd->bk", interests, target_emb)  # [B, K]
     if selection == "argmax":

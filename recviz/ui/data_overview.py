@@ -24,14 +24,15 @@ def page() -> None:
         st.caption(f"Looked in {markdown_text(path)}; set {loaders.DATA_ENV} to another data directory.")
         return
     info = dataset_info(data)
-    st.caption(f"**{markdown_text(info.name)}** · {info.format} · {markdown_text(info.source)} · another data set: set "
-               f"{loaders.DATA_ENV}")
+    st.caption(f"**{markdown_text(info.name)}** · {info.format} · {markdown_text(info.source)} · "
+               f"another data set: set {loaders.DATA_ENV}")
     cols = st.columns(4)
     cols[0].metric("Users", f"{info.users:,}")
     cols[1].metric("Items rated", f"{info.items:,}", help=f"{info.catalogue_items:,} in the catalogue")
     cols[2].metric("Interactions", f"{info.interactions:,}")
     cols[3].metric("Time span", f"{info.first_date[:4]}–{info.last_date[:4]}" if info.first_date else "n/a",
-                   help=f"{info.first_date} to {info.last_date}" if info.first_date else "Timestamps are not dates")
+                   help=(f"{info.first_date} to {info.last_date}" if info.first_date
+                         else "Timestamps are not dates"))
     for note in info.notes:
         st.info(note)
 
@@ -48,7 +49,8 @@ def page() -> None:
     with right:
         st.subheader("Items per genre")
         genres = pd.DataFrame({"genre": list(info.genres), "items": list(info.genres.values())})
-        st.bar_chart(genres, x="genre", y="items", horizontal=True, height=60 + 22 * len(genres), sort="-items")
+        st.bar_chart(genres, x="genre", y="items", horizontal=True, height=60 + 22 * len(genres),
+                     sort="-items")
 
     _user_history(data, real_dates=info.first_date is not None)
 

@@ -16,7 +16,8 @@ def render(exp: Explanation) -> None:
     health = exp.interest_health
     k_count = len(exp.interests)
     if health.collapsed:
-        st.warning(f"**Interests have collapsed.** {markdown_text(health.message)}", icon=":material/warning:")
+        st.warning(f"**Interests have collapsed.** {markdown_text(health.message)}",
+                   icon=":material/warning:")
     facts, table_col = st.columns([1, 2.5], gap="medium", vertical_alignment="center")
     facts.metric("Effective interests", f"{health.effective_number:.2f} of {k_count}",
                  help="exp(entropy of the interest weights): K when every interest supplies the same share")

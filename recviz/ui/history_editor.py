@@ -1,7 +1,7 @@
 """The history editor: the history as a table, and remove / move / add-by-title / reset / upload.
 
-Each action appends a :class:`~recviz.explain.edits.HistoryEdit` in a button callback, so the rerun that follows
-already recomputes with the edited history. Uploads replace the starting history after validation.
+Each action appends a :class:`~recviz.explain.edits.HistoryEdit` in a button callback, so the rerun that
+follows already recomputes with the edited history. Uploads replace the starting history after validation.
 """
 
 from __future__ import annotations
@@ -95,7 +95,8 @@ def _styled(table: pd.DataFrame) -> pd.io.formats.style.Styler | pd.DataFrame:
     """Colour each row's top-interest cell with that interest's colour (the colour used in every panel)."""
     if table["top_interest"].isna().all():
         return table.drop(columns=["top_interest", "attention"])
-    shown = table.assign(top_interest=[None if pd.isna(k) else interest_name(int(k)) for k in table["top_interest"]])
+    shown = table.assign(top_interest=[None if pd.isna(k) else interest_name(int(k))
+                                       for k in table["top_interest"]])
     colours = [None if pd.isna(k) else interest_color(int(k)) for k in table["top_interest"]]
     return shown.style.apply(
         lambda _: [f"color: {c}; font-weight: 600" if c else "" for c in colours], subset=["top_interest"]
@@ -186,11 +187,12 @@ def _add_box(catalogue: Catalogue) -> None:
 
 def _upload_box(vocab: Vocab, max_length: int) -> None:
     st.file_uploader(
-        "Upload a history (CSV or JSON of item ids, oldest first)", type=["csv", "json", "txt"], key=UPLOAD_KEY,
-        on_change=_upload, args=(vocab, max_length),
+        "Upload a history (CSV or JSON of item ids, oldest first)", type=["csv", "json", "txt"],
+        key=UPLOAD_KEY, on_change=_upload, args=(vocab, max_length),
         help='JSON: [1, 32, 260] or {"history": [...]}; CSV: an item_id column or one id a line',
     )
     if st.session_state.get(UPLOAD_ERROR_KEY):
-        st.error(f"**The upload was not used.**  \n{markdown_text(st.session_state[UPLOAD_ERROR_KEY])}", icon=":material/error:")
+        st.error(f"**The upload was not used.**  \n{markdown_text(st.session_state[UPLOAD_ERROR_KEY])}",
+                 icon=":material/error:")
     if st.session_state.get(UPLOAD_NOTE_KEY):
         st.warning(markdown_text(st.session_state[UPLOAD_NOTE_KEY]), icon=":material/content_cut:")

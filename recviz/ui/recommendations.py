@@ -51,7 +51,8 @@ def render(exp: Explanation, catalogue: Catalogue) -> None:
     st.caption(f"Fusion **{exp.fusion.mode}**"
                + (f" ({params})" if params else "")
                + f" · top {exp.fusion.top_n}"
-               + (f" · after the edit **{entered} entered, {left_count} left** the fused list" if exp.diff else ""))
+               + (f" · after the edit **{entered} entered, {left_count} left** the fused list"
+                  if exp.diff else ""))
     k_count = len(exp.interests)
     if not k_count:  # popularity fallback (empty history): a plain list, no interests to attribute it to
         st.dataframe(pd.DataFrame([{"rank": f.rank, "title": f.title, "genres": ", ".join(f.genres),
@@ -72,13 +73,15 @@ def render(exp: Explanation, catalogue: Catalogue) -> None:
                      })
         if exp.diff and exp.diff.left:
             titles = {i: catalogue.title(i) for i in exp.diff.left}
-            st.markdown(f"<span style='{LOSS_STYLE}'>**Left the list after the edit**</span>", unsafe_allow_html=True)
+            st.markdown(f"<span style='{LOSS_STYLE}'>**Left the list after the edit**</span>",
+                        unsafe_allow_html=True)
             st.dataframe(left_items_table(exp, titles), hide_index=True, width="stretch", key="left_table",
                          column_config={"old_rank": st.column_config.NumberColumn("Was #", width=60),
                                         "item_id": None, "title": "Title"})
     with lists_col:
         for row in range(0, k_count, LISTS_PER_ROW):
-            for k, col in zip(range(row, min(row + LISTS_PER_ROW, k_count)), st.columns(LISTS_PER_ROW), strict=False):
+            for k, col in zip(range(row, min(row + LISTS_PER_ROW, k_count)), st.columns(LISTS_PER_ROW),
+                              strict=False):
                 with col:
                     _interest_list(exp, k)
 
@@ -91,5 +94,6 @@ def _interest_list(exp: Explanation, k: int) -> None:
                  height=38 + 35 * max(len(table), 1), column_config={
                      "rank": st.column_config.NumberColumn("#", width=30),
                      "title": st.column_config.TextColumn("Title", width="medium"),
-                     "fused_rank": st.column_config.TextColumn("Fused", width=52, help="Rank in the fused list"),
+                     "fused_rank": st.column_config.TextColumn("Fused", width=52,
+                                                               help="Rank in the fused list"),
                  })

@@ -62,7 +62,8 @@ def _load(store: ScenarioStore) -> None:
         return
     state.write_session(parsed.view)
     if parsed.problems:
-        st.session_state[MESSAGE_KEY] = ("warning", f"Opened “{scenario.name}”, without what could not be used: "
+        st.session_state[MESSAGE_KEY] = ("warning",
+                                         f"Opened “{scenario.name}”, without what could not be used: "
                                          + "; ".join(parsed.problems))
     else:
         st.session_state[MESSAGE_KEY] = ("success", f"Opened “{scenario.name}”.")
@@ -97,8 +98,8 @@ def render(store: ScenarioStore, view: state.ViewState) -> None:
                 st.session_state[PICK_KEY] = next(iter(listed))
             st.selectbox("Saved", list(listed), key=PICK_KEY)
             left, right = st.columns(2)
-            left.button("Open", on_click=_load, args=(store,), key="scenario_load", icon=":material/folder_open:",
-                        width="stretch")
+            left.button("Open", on_click=_load, args=(store,), key="scenario_load",
+                        icon=":material/folder_open:", width="stretch")
             right.button("Delete", on_click=_delete, args=(store,), key="scenario_delete",
                          icon=":material/delete:", width="stretch")
             picked = listed[st.session_state[PICK_KEY]]

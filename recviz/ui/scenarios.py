@@ -161,7 +161,8 @@ class ScenarioStore:
 
     @contextmanager
     def _session(self, action: str) -> Iterator[sqlite3.Connection]:
-        """An open, checked connection; any SQLite failure inside becomes a ScenarioError saying what to do."""
+        """An open, checked connection; any SQLite failure inside becomes a ScenarioError saying what to
+        do."""
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             conn = sqlite3.connect(self.path, timeout=self.lock_timeout, isolation_level=None)
@@ -182,15 +183,17 @@ class ScenarioStore:
             self._check_columns(conn)
         elif tables:
             raise ScenarioError(
-                f"{self.path} is not a recviz scenario file: it is an SQLite database of something else (tables "
-                f"{', '.join(sorted(tables)[:5])}); set {ENV_VAR} to another file path, or move this file away")
+                f"{self.path} is not a recviz scenario file: it is an SQLite database of something else "
+                f"(tables {', '.join(sorted(tables)[:5])}); "
+                f"set {ENV_VAR} to another file path, or move this file away")
         else:
             with self._transaction(conn):
                 conn.execute(_SCHEMA.replace("CREATE TABLE", "CREATE TABLE IF NOT EXISTS"))
         try:
             conn.execute("PRAGMA journal_mode = WAL")  # persistent; a no-op once the file is in WAL mode
         except sqlite3.Error as exc:
-            # best effort: a rollback-journal file is crash-safe too, and a lock is reported by the query itself
+            # best effort: a rollback-journal file is crash-safe too, and a lock is reported by the query
+            # itself
             if not _is_locked(exc) and _primary_code(exc) != sqlite3.SQLITE_READONLY:
                 raise
         conn.execute("PRAGMA synchronous = FULL")  # a committed save survives a power cut, not only a kill
@@ -213,7 +216,8 @@ class ScenarioStore:
 
     @contextmanager
     def _transaction(self, conn: sqlite3.Connection) -> Iterator[None]:
-        """``BEGIN IMMEDIATE`` (take the write lock first, so a lock fails fast and cleanly) ... ``COMMIT``."""
+        """``BEGIN IMMEDIATE`` (take the write lock first, so a lock fails fast and cleanly) ...
+        ``COMMIT``."""
         conn.execute("BEGIN IMMEDIATE")
         try:
             yield
@@ -272,8 +276,8 @@ class ScenarioStore:
         shown = name if name.strip() else "(no name)"
         problem = None
         if problems:
-            problem = (f"the scenario {shown!r} (row {row_id}) in {self.path} is damaged: {'; '.join(problems)}. "
-                       "Delete it, then save the view again")
+            problem = (f"the scenario {shown!r} (row {row_id}) in {self.path} is damaged: "
+                       f"{'; '.join(problems)}. Delete it, then save the view again")
         return Scenario(shown, state, stamp, problem, int(row_id))
 
 
@@ -282,7 +286,8 @@ _JSON_KINDS: dict[type, str] = {list: "list", str: "string", int: "number", floa
 
 
 def _text(kind: bytes | str, raw: Any, what: str) -> tuple[str, str | None]:
-    """(readable form of ``raw``, None) for a UTF-8 text value, else (a readable form, why it is not usable)."""
+    """(readable form of ``raw``, None) for a UTF-8 text value, else (a readable form, why it is not
+    usable)."""
     kind = kind.decode() if isinstance(kind, bytes) else str(kind)
     if kind == "null":
         return "", f"its {what} is missing (NULL)"

@@ -41,7 +41,8 @@ def checkpoint_picker(names: Sequence[str]) -> str:
     requested = st.session_state.get(K["checkpoint"])
     fallback = loaders.default_checkpoint(names)
     if requested is not None and requested not in names:
-        st.error(f"The checkpoint '{markdown_text(str(requested)[:80])}' from the link or scenario is not under the models directory; "
+        st.error(f"The checkpoint '{markdown_text(str(requested)[:80])}' from the link or scenario "
+                 "is not under the models directory; "
                  f"showing {fallback!r} instead.")
     _keep_valid(K["checkpoint"], names, fallback)
     return st.sidebar.selectbox(
@@ -54,7 +55,8 @@ def user_picker(users: Sequence[int]) -> int | None:
     """Type a user id (the box filters as you type) or draw a random user; changing user drops the edits."""
     requested = st.session_state.get(K["user_id"])
     if requested is not None and requested not in users and st.session_state.get(state.UPLOADED_KEY) is None:
-        st.error(f"User {markdown_text(requested)} is not in this checkpoint's data set; showing user {users[0]} instead.")
+        st.error(f"User {markdown_text(requested)} is not in this checkpoint's data set; "
+                 f"showing user {users[0]} instead.")
     uploaded = st.session_state.get(state.UPLOADED_KEY) is not None
     _keep_valid(K["user_id"], [*users, None] if uploaded else users, None if uploaded else users[0])
     left, right = st.sidebar.columns([3, 1], vertical_alignment="bottom")
@@ -94,8 +96,8 @@ def settings_panel() -> None:
     side.multiselect("Attribution methods", list(METHODS), key=K["methods"], format_func=method_label,
                      help="How much each history item drives the explained recommendation. " + methods_help())
     side.toggle("Show already-seen items", key=K["show_seen"],
-                help="Off (the default, as in evaluation): no list shows an item of the whole history, even one "
-                     "older than the part the model reads. On: history items may be recommended, as "
+                help="Off (the default, as in evaluation): no list shows an item of the whole history, "
+                     "even one older than the part the model reads. On: history items may be recommended, as "
                      "`recviz evaluate --include-history` / `recviz explain --include-history` do.")
 
 

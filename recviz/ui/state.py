@@ -167,8 +167,9 @@ class ViewState:
                 limit = MAX_EDITS if name == "edits" else MAX_UPLOAD_ITEMS
                 parts = _bounded_parts(value, limit)
                 if parts is None:
-                    problems.append(f"the link's '{key}' parameter holds more than {limit:,} entries, more than "
-                                    "a link may carry; it was ignored (upload the history as a file instead)")
+                    problems.append(f"the link's '{key}' parameter holds more than {limit:,} entries, "
+                                    "more than a link may carry; "
+                                    "it was ignored (upload the history as a file instead)")
                     continue
                 obj[name] = parts
             else:

@@ -36,7 +36,8 @@ def parse_history_file(name: str, data: bytes) -> list[int]:
     except UnicodeDecodeError:
         raise DataError(f"{name}: the file is not UTF-8 text; save it as UTF-8 CSV or JSON") from None
     if not text.strip():
-        raise DataError(f"{name}: the file is empty; it should hold item ids, e.g. [1, 32, 260] or one id a line")
+        raise DataError(f"{name}: the file is empty; it should hold item ids, "
+                        "e.g. [1, 32, 260] or one id a line")
     is_json = name.lower().endswith(".json") or text.lstrip().startswith(("[", "{"))
     try:
         ids = _ids_from_json(name, text) if is_json else _ids_from_csv(name, text)
@@ -48,8 +49,8 @@ def parse_history_file(name: str, data: bytes) -> list[int]:
 
 
 def _too_many(name: str, where: str) -> DataError:
-    return DataError(f"{name}: more than {MAX_UPLOAD_ITEMS:,} item ids (reading stopped at {where}); an upload "
-                     f"may hold at most {MAX_UPLOAD_ITEMS:,}: keep the most recent ones")
+    return DataError(f"{name}: more than {MAX_UPLOAD_ITEMS:,} item ids (reading stopped at {where}); "
+                     f"an upload may hold at most {MAX_UPLOAD_ITEMS:,}: keep the most recent ones")
 
 
 def _json_depth(text: str) -> int:
@@ -67,14 +68,16 @@ def _json_depth(text: str) -> int:
 def _ids_from_json(name: str, text: str) -> list[int]:
     depth = _json_depth(text)
     if depth > MAX_JSON_DEPTH:
-        raise DataError(f"{name}: the JSON nests {depth} levels deep; an uploaded history is a flat list of ids "
+        raise DataError(f"{name}: the JSON nests {depth} levels deep; "
+                        "an uploaded history is a flat list of ids "
                         "([1, 32, 260]) or {\"history\": [1, 32, 260]}")
     if depth == 1 and text.strip().startswith("["):
         return _ids_from_flat_json_list(name, text)
     try:
         obj = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise DataError(f"{name}: not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})") from None
+        raise DataError(f"{name}: not valid JSON "
+                        f"(line {exc.lineno}, column {exc.colno}: {exc.msg})") from None
     except ValueError as exc:  # e.g. a number of thousands of digits (Python's int conversion limit)
         raise DataError(f"{name}: not valid JSON for an id list ({str(exc)[:120]})") from None
     if isinstance(obj, dict):
@@ -94,7 +97,8 @@ _JSON_ENTRY = re.compile(r"\s*([^,\]]*?)\s*(,|\]\s*$)")
 
 
 def _ids_from_flat_json_list(name: str, text: str) -> list[int]:
-    """``[1, 32, 260]`` read entry by entry, stopping at the item limit (a 5 MB list is not parsed in full)."""
+    """``[1, 32, 260]`` read entry by entry, stopping at the item limit (a 5 MB list is not parsed in
+    full)."""
     body = text.strip()
     ids: list[int] = []
     pos = 1
@@ -106,8 +110,10 @@ def _ids_from_flat_json_list(name: str, text: str) -> list[int]:
             raise _too_many(name, f"entry {MAX_UPLOAD_ITEMS + 1:,}")
         token, end = match.group(1), match.group(2)
         if token or end == ",":
-            if len(token) > MAX_ID_TEXT + 2:  # never convert a megabyte "number" (or string) to find it is bad
-                raise DataError(f"{name}: entry {len(ids) + 1} is {token[:20]!r}… ({len(token):,} characters), "
+            # never convert a megabyte "number" (or string) to find it is bad
+            if len(token) > MAX_ID_TEXT + 2:
+                raise DataError(f"{name}: entry {len(ids) + 1} is {token[:20]!r}… "
+                                f"({len(token):,} characters), "
                                 f"not an item id (ids are whole numbers of at most {MAX_ID_TEXT} digits)")
             try:
                 value = json.loads(token)
@@ -121,7 +127,8 @@ def _ids_from_flat_json_list(name: str, text: str) -> list[int]:
 
 
 def _ids_from_csv(name: str, text: str) -> list[int]:
-    """Ids from CSV text, read row by row and stopped at the item limit (a huge file is never read in full)."""
+    """Ids from CSV text, read row by row and stopped at the item limit (a huge file is never read in
+    full)."""
     rows = (row for row in csv.reader(io.StringIO(text)) if any(cell.strip() for cell in row))
     first = next(rows, None)
     if first is None:
@@ -133,7 +140,8 @@ def _ids_from_csv(name: str, text: str) -> list[int]:
         if second is None:  # one line of ids: 1,32,260
             if len(first) > MAX_UPLOAD_ITEMS:
                 raise _too_many(name, f"line 1, field {MAX_UPLOAD_ITEMS + 1:,}")
-            return [_as_id(name, cell, f"line 1, field {n + 1}") for n, cell in enumerate(first) if cell.strip()]
+            return [_as_id(name, cell, f"line 1, field {n + 1}")
+                    for n, cell in enumerate(first) if cell.strip()]
         raise DataError(
             f"{name}: {len(first)} columns and none is named item_id; "
             "name the id column 'item_id' or upload one id a line"

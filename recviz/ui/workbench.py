@@ -67,7 +67,8 @@ def page() -> None:
     page_state = history_editor.edit_state()
     scenario_panel.render(_store(), view)
 
-    real = guarded("Could not read the user's history", user_history, ckpt, user) if user is not None else None
+    real = (guarded("Could not read the user's history", user_history, ckpt, user) if user is not None
+            else None)
     start = list(view.uploaded) if view.uploaded is not None else (real.item_ids if real else [])
     try:
         current = view.edits.apply(start)
@@ -78,7 +79,8 @@ def page() -> None:
     baseline = list(view.uploaded) if view.uploaded is not None else (real.item_ids if real else None)
     stored_map = loaders.item_map(ckpt)
     item_map = stored_map.item_map
-    exp = guarded("Could not explain this history", _explanation, ckpt, user if real else None, view, item_map)
+    exp = guarded("Could not explain this history", _explanation, ckpt, user if real else None, view,
+                  item_map)
     st.session_state[ON_SCREEN_KEY] = exp
 
     _header(ckpt, view, exp, item_map)
@@ -98,7 +100,8 @@ def page() -> None:
     _details(exp, view)
     scores = ",".join(f"{f.score:.5f}" for f in exp.fused)
     st.html(f'<div id="{MARKER}" data-fused="{_ids(f.item_id for f in exp.fused)}" data-scores="{scores}" '
-            f'data-history="{_ids(current)}" data-user="{"" if view.user_id is None else int(view.user_id)}"></div>')
+            f'data-history="{_ids(current)}" '
+            f'data-user="{"" if view.user_id is None else int(view.user_id)}"></div>')
     state.sync_query_params(view)
 
 
@@ -127,9 +130,11 @@ def _store() -> ScenarioStore:
 def _no_checkpoint() -> None:
     st.title("recviz workbench")
     st.info(
-        f"There is no checkpoint under `{loaders.models_dir()}` yet, so there is no model to explain. Train one "
-        "with `recviz train --data sample_data/ml-latest-small --model comirec-sa --out models/comirec-sa` "
-        f"(or point {loaders.MODELS_ENV} at a directory of checkpoints). Meanwhile the data set is below.",
+        f"There is no checkpoint under `{loaders.models_dir()}` yet, so there is no model to explain. "
+        "Train one with `recviz train --data sample_data/ml-latest-small --model comirec-sa "
+        "--out models/comirec-sa` "
+        f"(or point {loaders.MODELS_ENV} at a directory of checkpoints). "
+        "Meanwhile the data set is below.",
         icon=":material/model_training:",
     )
     from recviz.ui import data_overview
@@ -173,19 +178,21 @@ def _changes(baseline: Sequence[int], current: Sequence[int]) -> str:
     summary = edit_summary(baseline, current)
     parts = [f"{len(summary['remove'])} removed" if summary["remove"] else "",
              f"{len(summary['add'])} added" if summary["add"] else "",
-             "reordered" if not summary["remove"] and not summary["add"] and list(baseline) != list(current) else ""]
+             "reordered" if not summary["remove"] and not summary["add"] and list(baseline) != list(current)
+             else ""]
     text = ", ".join(p for p in parts if p)
     return f"edited: {text}" if text else ""
 
 
-def _header(ckpt: Checkpoint, view: state.ViewState, exp: Explanation | None, item_map: ItemMap | None) -> None:
+def _header(ckpt: Checkpoint, view: state.ViewState, exp: Explanation | None,
+            item_map: ItemMap | None) -> None:
     title_col, export_col = st.columns([2.6, 1], vertical_alignment="bottom")
     who = f"user {view.user_id}" if view.user_id is not None else "uploaded history"
     title_col.title(f"{markdown_text(ckpt.name)} · {who}")
     data = ckpt.record.data
     title_col.caption(
-        f"{markdown_text(ckpt.path.name)} · weights {ckpt.hash} · {ckpt.model.num_interests} interests · reads "
-        f"the last {ckpt.model.max_length} items · data {markdown_text(data.name or '?')}"
+        f"{markdown_text(ckpt.path.name)} · weights {ckpt.hash} · {ckpt.model.num_interests} interests · "
+        f"reads the last {ckpt.model.max_length} items · data {markdown_text(data.name or '?')}"
     )
     if exp is not None:
         export.render(exp, item_map, export_col)

@@ -196,7 +196,8 @@ def _frame_map(fig: go.Figure, item_map: ItemMap, must_show: np.ndarray) -> go.F
     fig.update_xaxes(visible=False, range=x_range)
     fig.update_yaxes(visible=False, range=y_range, scaleanchor="x", scaleratio=1)
     fig.update_layout(height=640, legend={"itemsizing": "constant", "groupclick": "toggleitem"})
-    return style_figure(fig, f"Interest map: {len(item_map.item_ids):,} items by primary genre, the history ringed")
+    return style_figure(fig, f"Interest map: {len(item_map.item_ids):,} items by primary genre, "
+                        "the history ringed")
 
 
 def focus_ranges(catalogue_xy: np.ndarray, must_show: np.ndarray, pad: float = 0.15
@@ -343,16 +344,19 @@ def faithfulness_figure(exp: Explanation, target_item_id: int) -> go.Figure:
     title_item = exp.item_title(target_item_id)
     methods, baseline = exp.curves_for(target_item_id)
     if not methods:
-        return message_figure(f"Faithfulness for {title_item}", "No deletion curve was computed for this item.")
+        return message_figure(f"Faithfulness for {title_item}",
+                              "No deletion curve was computed for this item.")
     fig = go.Figure()
     for curve in methods:
         steps = list(range(len(curve.scores)))
         ranks = curve.ranks if len(curve.ranks) == len(steps) else [None] * len(steps)
         fig.add_trace(go.Scatter(
-            x=steps, y=curve.scores, mode="lines+markers", name=f"{method_label(curve.method)} · area {curve.area:.3f}",
+            x=steps, y=curve.scores, mode="lines+markers",
+            name=f"{method_label(curve.method)} · area {curve.area:.3f}",
             line={"color": method_color(curve.method), "width": 2.5}, marker={"size": 6},
             hovertext=[f"{method_label(curve.method)}<br>{n} removed: score {s:.3f}"
-                       + (f", rank {r}" if r is not None else "") for n, s, r in zip(steps, curve.scores, ranks, strict=True)],
+                       + (f", rank {r}" if r is not None else "")
+                       for n, s, r in zip(steps, curve.scores, ranks, strict=True)],
             hovertemplate="%{hovertext}<extra></extra>",
         ))
     if baseline is not None and baseline.scores:
@@ -390,7 +394,8 @@ def similarity_figure(exp: Explanation) -> go.Figure:
         hovertemplate="%{hovertext}<extra></extra>", xgap=2, ygap=2,
         colorbar={"title": {"text": "cosine"}, "thickness": 12},
     ))
-    fig.update_xaxes(tickvals=list(range(k_count)), ticktext=names, showgrid=False, zeroline=False, tickangle=0)
+    fig.update_xaxes(tickvals=list(range(k_count)), ticktext=names, showgrid=False, zeroline=False,
+                     tickangle=0)
     fig.update_yaxes(tickvals=list(range(k_count)), ticktext=ticks, showgrid=False, zeroline=False,
                      autorange="reversed", scaleanchor="x", scaleratio=1)
     flag = ('<span style="color:#B91C1C">⚠ collapsed</span>' if health.collapsed
@@ -413,8 +418,10 @@ def interest_weights_figure(exp: Explanation) -> go.Figure:
                    for k, i in enumerate(exp.interests)],
         hovertemplate="%{hovertext}<extra></extra>", showlegend=False,
     ))
-    fig.update_xaxes(tickvals=list(range(k_count)), ticktext=[interest_tick(k, "", 0) for k in range(k_count)],
+    fig.update_xaxes(tickvals=list(range(k_count)),
+                     ticktext=[interest_tick(k, "", 0) for k in range(k_count)],
                      showgrid=False, zeroline=False, tickangle=0)
-    fig.update_yaxes(title_text="share of the fused list", tickformat=".0%", range=[0, max(weights) * 1.2 or 1.0])
+    fig.update_yaxes(title_text="share of the fused list", tickformat=".0%",
+                     range=[0, max(weights) * 1.2 or 1.0])
     fig.update_layout(height=300, bargap=0.35)
     return style_figure(fig, "Interest weights: how much of the fused list each interest supplies")

@@ -107,7 +107,8 @@ def fused_table(exp: Explanation) -> pd.DataFrame:
             "genres": _genres(item.genres),
             "score": item.score,
             "interest": item.contributor,
-            "interest_label": exp.interests[item.contributor].label if 0 <= item.contributor < k_count else "",
+            "interest_label": (exp.interests[item.contributor].label if 0 <= item.contributor < k_count
+                               else ""),
         }
         for k in range(k_count):
             ranks = item.ranks_by_interest
@@ -149,7 +150,8 @@ def faithfulness_table(exp: Explanation, target_item_id: int | None = None) -> p
         methods, baseline = exp.curves_for(target)
         for curve in methods:
             areas.setdefault(curve.method, []).append(curve.area)
-            rnd = curve.random_area if curve.random_area is not None else (baseline.area if baseline else None)
+            rnd = (curve.random_area if curve.random_area is not None
+                   else (baseline.area if baseline else None))
             if rnd is not None and np.isfinite(rnd):
                 randoms.setdefault(curve.method, []).append(float(rnd))
     columns = ["method", "targets", "area", "random_area", "gain", "verdict"]

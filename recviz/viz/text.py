@@ -53,4 +53,5 @@ def interest_tick(k: int, label: str, limit: int = 30) -> str:
     """An axis label for interest ``k``: a square in its colour, its name and its (escaped) label
     (shortened to ``limit`` characters; ``limit=0`` leaves the label out)."""
     text = plot_text(shorten(label, limit)) if limit > 0 else ""
-    return f'<span style="color:{interest_color(k)}">■</span> <b>{interest_name(k)}</b>' + (f" {text}" if text else "")
+    return (f'<span style="color:{interest_color(k)}">■</span> <b>{interest_name(k)}</b>'
+            + (f" {text}" if text else ""))

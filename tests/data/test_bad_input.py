@@ -75,7 +75,7 @@ def test_movies_file_missing_genres_column(write) -> None:
     fails(write("movies.csv", "movieId,title\n10,Heat\n"), "movies.csv", "missing column", "genres")
 
 
-# --- MovieLens 100K and 1M ------------------------------------------------------------------------------------
+# --- MovieLens 100K and 1M ----------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
@@ -130,9 +130,11 @@ def test_movielens_1m_utf16_is_not_latin1(write) -> None:
     [
         ("user_id\titem_id\n1\t2\n", ("a.inter line 1", "user_id, item_id", ":type")),
         ("user_id:token\tuser:token\n1\t2\n", ("a.inter", "missing column", "item_id")),
-        ("user_id:token\titem_id:token\nu1\t2\n", ("a.inter line 2", "user_id:token", "'u1'", "whole number")),
+        ("user_id:token\titem_id:token\nu1\t2\n",
+         ("a.inter line 2", "user_id:token", "'u1'", "whole number")),
         ("user_id:token,item_id:token\n1,2\n", ("a.inter line 1", "tab-separated", "comma")),
-        ("user_id:token\titem_id:token\ttimestamp:float\n1\t2\t5\n1\t2\t5.0\n", ("a.inter line 3 repeats line 2",)),
+        ("user_id:token\titem_id:token\ttimestamp:float\n1\t2\t5\n1\t2\t5.0\n",
+         ("a.inter line 3 repeats line 2",)),
         ("user_id:token\titem_id:token\n1\t3\n", ("a.inter line 2", "item_id 3", "a.item")),
     ],
     ids=["untyped-header", "missing-column", "string-token", "separator", "duplicate", "unknown-item"],
@@ -147,12 +149,13 @@ def test_recbole_two_inter_files(write) -> None:
     fails(write("b.inter", "user_id:token\titem_id:token\n1\t2\n"), "a.inter, b.inter", "one data set")
 
 
-# --- generic files and detection ------------------------------------------------------------------------------
+# --- generic files and detection ----------------------------------------------------------------------------
 
 
 def test_generic_mapping_names_a_missing_column(write) -> None:
     folder = write("log.csv", "u,i\n1,2\n")
-    fails(folder / "log.csv", "log.csv", "missing column", "item", mapping=ColumnMapping(user="u", item="item"))
+    fails(folder / "log.csv", "log.csv", "missing column", "item",
+          mapping=ColumnMapping(user="u", item="item"))
 
 
 def test_generic_item_file_lacks_mapped_columns(write) -> None:
@@ -194,7 +197,7 @@ def test_missing_path(tmp_path: Path) -> None:
     fails(tmp_path / "nope", "nope", "no such file")
 
 
-# --- absurd numbers and unknown RecBole types -----------------------------------------------------------------
+# --- absurd numbers and unknown RecBole types ---------------------------------------------------------------
 
 HUGE = "9" * 5_000_000  # five million digits: Python's int() refuses it, float64 reads it as inf
 
@@ -219,7 +222,8 @@ def fails_fast(path: Path, *fragments: str, mapping: ColumnMapping | None = None
         (HEADER + f"1,10,4,100\n{'9' * 25},20,4,100\n", ("ratings.csv line 3", "userId", "too large")),
         (HEADER + f"1,10,4,100\n1,{HUGE},4,100\n", ("ratings.csv line 3", "movieId", "too large")),
         (HEADER + f"1,10,4,100\n1,20,{HUGE},100\n", ("ratings.csv line 3", "rating", "too large")),
-        (HEADER + "1,10,4,100\n1,20,inf,100\n", ("ratings.csv line 3", "rating", "'inf'", "not a finite number")),
+        (HEADER + "1,10,4,100\n1,20,inf,100\n", ("ratings.csv line 3", "rating", "'inf'",
+                                                 "not a finite number")),
     ],
     ids=["timestamp-5M-digits", "timestamp-400-digits", "timestamp-25-digits", "user-5M-digits",
          "user-25-digits", "movie-5M-digits", "rating-5M-digits", "rating-inf"],
@@ -249,7 +253,8 @@ def test_absurd_numbers_in_other_formats(write, tmp_path: Path) -> None:
     rb = write("a.inter", f"user_id:token\titem_id:token\ttimestamp:float\n1\t2\t{HUGE}\n", directory="rb")
     fails_fast(rb, "a.inter line 2", "timestamp:float", "too large")
     log = write("log.csv", f"u,i,t\n1,2,10\n1,3,{HUGE}\n", directory="gen") / "log.csv"
-    fails_fast(log, "log.csv line 3", "t", "too large", mapping=ColumnMapping(user="u", item="i", timestamp="t"))
+    fails_fast(log, "log.csv line 3", "t", "too large",
+               mapping=ColumnMapping(user="u", item="i", timestamp="t"))
 
 
 def test_large_but_valid_numbers_still_load(write) -> None:
@@ -282,4 +287,5 @@ def test_absurd_numbers_in_parquet(tmp_path: Path) -> None:
     pd.DataFrame({"u": np.array([1, 2**64 - 1], dtype=np.uint64), "i": [1, 2]}).to_parquet(path)
     fails_fast(path, "log.parquet line 2", "u", "too large", mapping=ColumnMapping(user="u", item="i"))
     pd.DataFrame({"u": [1, 2], "i": [1, 2], "t": [10.0, np.inf]}).to_parquet(path)
-    fails_fast(path, "log.parquet line 2", "t", "'inf'", mapping=ColumnMapping(user="u", item="i", timestamp="t"))
+    fails_fast(path, "log.parquet line 2", "t", "'inf'",
+               mapping=ColumnMapping(user="u", item="i", timestamp="t"))

@@ -1,4 +1,5 @@
-"""build_sequences: chronological, ties by row order, min_rating, k-core; checked by hand and on the sample."""
+"""build_sequences: chronological, ties by row order, min_rating, k-core; checked by hand and on the
+sample."""
 
 from __future__ import annotations
 

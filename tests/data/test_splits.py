@@ -26,7 +26,8 @@ def test_user_split_by_hand() -> None:
     split = user_split(seqs(items), seed=3)
     assert (len(split.train), len(split.valid), len(split.test)) == (8, 1, 1)
     for case in split.valid + split.test:
-        assert case.history == tuple(items[case.user_id][:8]) and case.targets == tuple(items[case.user_id][8:])
+        assert (case.history == tuple(items[case.user_id][:8])
+                and case.targets == tuple(items[case.user_id][8:]))
         assert case.user_id not in split.train
     assert all(split.train[u] == items[u] for u in split.train)
 

@@ -12,11 +12,11 @@ import shutil
 from pathlib import Path
 
 import pytest
+from app_server import running_app  # bench/app_server.py, on the path from conftest.py
 
 from recviz.explain.projection import MAP_NPZ
 from recviz.models.checkpoint import list_checkpoints
 from recviz.ui.loaders import default_checkpoint
-from recviz.ui.server import running_app
 
 pytestmark = pytest.mark.e2e
 
@@ -34,7 +34,8 @@ def _browser_or_skip() -> None:
         return
     if os.environ.get("CI") == "true":
         pytest.fail(f"{CHROMIUM} is missing on CI; `make test` installs it (apt-get install chromium)")
-    pytest.skip(f"{CHROMIUM} is missing; install Debian's chromium (apt-get install chromium) to run the browser test")
+    pytest.skip(f"{CHROMIUM} is missing; install Debian's chromium (apt-get install chromium) "
+                "to run the browser test")
 
 
 def _marker(page) -> dict[str, str]:
@@ -44,7 +45,8 @@ def _marker(page) -> dict[str, str]:
 
 def _wait_for_change(page, attribute: str, old: str) -> None:
     page.wait_for_function(
-        "([sel, attr, old]) => { const e = document.querySelector(sel); return e && e.getAttribute(attr) !== old; }",
+        "([sel, attr, old]) => { const e = document.querySelector(sel); "
+        "return e && e.getAttribute(attr) !== old; }",
         arg=[READY, f"data-{attribute}", old], timeout=WAIT_MS,
     )
 
@@ -70,7 +72,8 @@ def test_pick_user_edit_history_download_report(tmp_path: Path) -> None:
             first = _marker(page)
 
             # pick a user: type the id into the sidebar's user box
-            user_box = page.locator('[data-testid="stSidebar"] [data-testid="stSelectbox"]').filter(has_text="User")
+            user_box = page.locator('[data-testid="stSidebar"] [data-testid="stSelectbox"]').filter(
+                has_text="User")
             user_box.click()
             page.keyboard.type(str(USER))
             page.keyboard.press("Enter")

@@ -43,7 +43,8 @@ def run_cli(monkeypatch, capsys, *args: str) -> tuple[int, str, str]:
     return code, out.out, out.err
 
 
-def test_cli_evaluate_reproduces_the_recorded_test_metrics(popularity_checkpoint, tmp_path, monkeypatch, capsys):
+def test_cli_evaluate_reproduces_the_recorded_test_metrics(popularity_checkpoint, tmp_path, monkeypatch,
+                                                           capsys):
     path, result = popularity_checkpoint
     monkeypatch.chdir(ROOT)
     report = tmp_path / "eval.json"

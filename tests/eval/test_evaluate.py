@@ -126,7 +126,8 @@ def test_every_registered_model_evaluates_the_same_in_any_batching(name, sample_
     extra = {"dim": 16} if "dim" in model_arguments(name) else {}
     model = build_model(name, num_items=len(vocab), max_length=30, **extra)
     if hasattr(model, "fit_counts"):   # popularity: counts of the history items stand in for training
-        model.fit_counts(np.bincount([vocab.index(i) for c in cases for i in c.history], minlength=len(vocab)))
+        model.fit_counts(np.bincount([vocab.index(i) for c in cases for i in c.history],
+                                     minlength=len(vocab)))
     # different batchings pad to different lengths: the figures must not move
     small = evaluate(model, cases, vocab, ks=(20,), catalogue=catalogue, batch_size=7).metrics
     large = evaluate(model, cases, vocab, ks=(20,), catalogue=catalogue, batch_size=256).metrics

@@ -149,8 +149,8 @@ def test_edge_history(tiny, name, method, kind):
         if method == "integrated_gradients":
             items, mask = pad_histories([dense], WINDOW)
             with torch.no_grad():  # IG's baseline: every position at the padding row, the mask kept
-                base = float(model.interests_from_embedded(model.embed_history(torch.zeros_like(items)), items,
-                                                           mask)[0, j] @ e)
+                base = float(model.interests_from_embedded(model.embed_history(torch.zeros_like(items)),
+                                                           items, mask)[0, j] @ e)
             assert a.baseline_score == pytest.approx(base, abs=1e-5)
             gap = a.target_score - base
             assert values.sum() - gap == pytest.approx(a.convergence_delta, abs=1e-5)

@@ -29,7 +29,8 @@ def sa_exp(checkpoints, history):
 def test_lists_are_consistent(sa_exp, history):
     exp = sa_exp
     K = len(exp.interests)
-    assert [h.item_id for h in exp.history] == history and [h.position for h in exp.history] == list(range(20))
+    assert [h.item_id for h in exp.history] == history
+    assert [h.position for h in exp.history] == list(range(20))
     assert len(exp.per_interest) == K and all(len(lst) == FAST.top_n for lst in exp.per_interest)
     assert [f.rank for f in exp.fused] == list(range(1, FAST.top_n + 1))
     assert not set(f.item_id for f in exp.fused) & set(history)  # history items are excluded
@@ -41,7 +42,8 @@ def test_lists_are_consistent(sa_exp, history):
     assert weights.sum() == pytest.approx(1.0)
     counts = np.bincount([f.contributor for f in exp.fused], minlength=K) / len(exp.fused)
     np.testing.assert_allclose(weights, counts)
-    assert exp.interest_health.effective_number == pytest.approx(np.exp(-(counts[counts > 0] * np.log(counts[counts > 0])).sum()))
+    shares = counts[counts > 0]
+    assert exp.interest_health.effective_number == pytest.approx(np.exp(-(shares * np.log(shares)).sum()))
 
 
 def test_interests_carry_attention_and_labels(sa_exp, history):
@@ -61,7 +63,8 @@ def test_attributions_cover_every_method_and_target(sa_exp):
     for a in sa_exp.attributions:
         assert a.interest == contributor[a.target_item_id] and len(a.values) == 20
         if a.method == "integrated_gradients":
-            assert sum(a.values) - (a.target_score - a.baseline_score) == pytest.approx(a.convergence_delta, abs=1e-4)
+            gap = a.target_score - a.baseline_score
+            assert sum(a.values) - gap == pytest.approx(a.convergence_delta, abs=1e-4)
     assert {(c.method, c.target_item_id) for c in sa_exp.faithfulness} == got
     assert all(len(c.scores) == len(c.ranks) == 20 for c in sa_exp.faithfulness)
     assert {"recommend", "integrated_gradients", "occlusion", "faithfulness", "total"} <= set(sa_exp.timing)
@@ -146,7 +149,8 @@ def test_every_model_explains(checkpoints, history, name):
 def test_explicit_targets_and_diverse_fusion(checkpoints, history):
     ckpt = checkpoints["comirec-sa"]
     far = ckpt.vocab.raw_ids[-1]
-    exp = explain(ckpt, history, ExplainSettings(fusion="diverse", targets=(far,), ig_steps=4, random_orders=1))
+    settings = ExplainSettings(fusion="diverse", targets=(far,), ig_steps=4, random_orders=1)
+    exp = explain(ckpt, history, settings)
     assert {a.target_item_id for a in exp.attributions} == {far}
     assert exp.fusion.mode == "diverse" and len(exp.fused) == 10
     with pytest.raises(UnknownItemError):

@@ -16,7 +16,8 @@ from recviz.explain.labels import dominant_genres, interest_label
 
 def test_cosine_matrix_by_hand():
     sim = cosine_matrix(np.array([[1.0, 0.0], [1.0, 1.0], [0.0, -2.0]]))
-    expected = np.array([[1, 1 / math.sqrt(2), 0], [1 / math.sqrt(2), 1, -1 / math.sqrt(2)], [0, -1 / math.sqrt(2), 1]])
+    expected = np.array([[1, 1 / math.sqrt(2), 0], [1 / math.sqrt(2), 1, -1 / math.sqrt(2)],
+                         [0, -1 / math.sqrt(2), 1]])
     np.testing.assert_allclose(sim, expected, atol=1e-6)
 
 

@@ -101,12 +101,13 @@ def test_population_points_place_every_users_interests(tmp_path, checkpoints, se
     assert load_population(tmp_path / "nowhere") is None
 
 
-# --- a stored map that is missing, stale or corrupt: told apart, never silently treated as absent --------------
+# --- a stored map that is missing, stale or corrupt: told apart, never silently treated as absent -----------
 
 FIX = "recviz project --checkpoint"
 
 
-def _raises_kind(path, error: type[InterestMapError], *fragments: str, expected_hash: str | None = "abc") -> str:
+def _raises_kind(path, error: type[InterestMapError], *fragments: str,
+                 expected_hash: str | None = "abc") -> str:
     with pytest.raises(error) as info:
         load_item_map(path, expected_hash=expected_hash)
     assert isinstance(info.value, CheckpointError) and info.value.kind == error.kind
@@ -124,7 +125,8 @@ def test_missing_map_is_told_apart(tmp_path):
 
 def test_stale_map_says_so(tmp_path):
     save_item_map(tmp_path, _square_map())  # fitted on weights with hash "abc"
-    _raises_kind(tmp_path, StaleMapError, "is stale", "other weights", "hash abc, model def", expected_hash="def")
+    _raises_kind(tmp_path, StaleMapError, "is stale", "other weights", "hash abc, model def",
+                 expected_hash="def")
     with pytest.raises(StaleMapError, match="stale"):
         stored_map(SimpleNamespace(path=tmp_path, hash="def"))
     assert stored_map(SimpleNamespace(path=tmp_path, hash="abc")).titles == ["a", "b", "c", "d"]
@@ -141,13 +143,14 @@ def test_stale_map_says_so(tmp_path):
         (lambda p: _edit_meta(p, titles=["a", "b"]), ("corrupt", "inconsistent", "2 titles")),
         (lambda p: _edit_meta(p, neighbours=0), ("corrupt", "positive neighbour count")),
         (lambda p: _edit_meta(p, genres="GGGG"), ("corrupt", "lists of titles and genres")),
-        (lambda p: np.savez(p / "map.npz", item_ids=np.arange(4), xy=np.zeros((3, 2)), embeddings=np.ones((4, 2))),
+        (lambda p: np.savez(p / "map.npz", item_ids=np.arange(4), xy=np.zeros((3, 2)),
+                            embeddings=np.ones((4, 2))),
          ("corrupt", "inconsistent", "xy (3, 2)")),
         (lambda p: np.savez(p / "map.npz", item_ids=np.arange(4), xy=np.full((4, 2), np.nan),
                             embeddings=np.ones((4, 2))), ("corrupt", "NaN or infinite")),
     ],
-    ids=["garbage-npz", "truncated-npz", "json-not-json", "json-a-list", "json-missing", "lengths", "neighbours",
-         "genres-not-a-list", "xy-rows", "nan-positions"],
+    ids=["garbage-npz", "truncated-npz", "json-not-json", "json-a-list", "json-missing", "lengths",
+         "neighbours", "genres-not-a-list", "xy-rows", "nan-positions"],
 )
 def test_corrupt_map_says_so(tmp_path, damage, fragments):
     save_item_map(tmp_path, _square_map())

@@ -54,9 +54,11 @@ def test_an_item_removed_by_an_edit_may_come_back(shipped) -> None:
     user = 564
     history = user_history(shipped, user).item_ids
     window = shipped.model.max_length
-    shown = explain_history(shipped, user, settings=ExplainSettings(methods=(), top_n=50, exclude_history=False))
+    shown = explain_history(shipped, user,
+                            settings=ExplainSettings(methods=(), top_n=50, exclude_history=False))
     older = set(history[:-window])
-    # an old item (outside the window) the model ranks highly: removing it does not change what the model reads
+    # an old item (outside the window) the model ranks highly: removing it does not change what the model
+    # reads
     comeback = next(f.item_id for f in shown.fused if f.item_id in older)
     edited = explain_history(shipped, user, HistoryEdits.from_lists(remove=[comeback]), NO_ATTRIBUTIONS)
     assert comeback in [f.item_id for f in edited.fused]
@@ -77,16 +79,18 @@ def test_an_added_item_leaves_every_list(shipped) -> None:
 
 def test_cli_json_report_of_user_564_lists_no_rated_item(shipped, tmp_path: Path) -> None:
     out = tmp_path / "u564.json"
-    result = CliRunner().invoke(app, ["explain", "--checkpoint", str(SHIPPED), "--user", "564", "--format", "json",
-                                      "--out", str(out), "--methods", "attention"])
+    result = CliRunner().invoke(app, ["explain", "--checkpoint", str(SHIPPED), "--user", "564",
+                                      "--format", "json", "--out", str(out), "--methods", "attention"])
     assert result.exit_code == 0, result.output
     report = json.loads(out.read_text())
     rated = set(user_history(shipped, 564).item_ids) | set(user_history(shipped, 564).dropped)
-    listed = [f["item_id"] for f in report["fused"]] + [r["item_id"] for lst in report["per_interest"] for r in lst]
+    listed = ([f["item_id"] for f in report["fused"]]
+              + [r["item_id"] for lst in report["per_interest"] for r in lst])
     assert len(listed) > 10 and not set(listed) & rated
     included = tmp_path / "included.json"
-    result = CliRunner().invoke(app, ["explain", "--checkpoint", str(SHIPPED), "--user", "564", "--format", "json",
-                                      "--out", str(included), "--methods", "attention", "--include-history"])
+    result = CliRunner().invoke(app, ["explain", "--checkpoint", str(SHIPPED), "--user", "564",
+                                      "--format", "json", "--out", str(included), "--methods", "attention",
+                                      "--include-history"])
     assert result.exit_code == 0, result.output
     report = json.loads(included.read_text())
     assert report["fusion"]["exclude_history"] is False

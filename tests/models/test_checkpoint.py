@@ -1,4 +1,5 @@
-"""Checkpoints refuse what they cannot trust: missing, truncated, foreign, pickle-based and mismatched files."""
+"""Checkpoints refuse what they cannot trust: missing, truncated, foreign, pickle-based and mismatched
+files."""
 
 from __future__ import annotations
 
@@ -105,11 +106,12 @@ def test_config_not_json(ckpt):
 def test_unknown_files_are_kept_on_resave(ckpt):
     (ckpt / "map.npz").write_bytes(b"x")
     loaded = load_checkpoint(ckpt)
-    save_checkpoint(ckpt, loaded.model, loaded.vocab, loaded.catalogue, {"command": COMMAND}, loaded.item_counts)
+    save_checkpoint(ckpt, loaded.model, loaded.vocab, loaded.catalogue, {"command": COMMAND},
+                    loaded.item_counts)
     assert (ckpt / "map.npz").read_bytes() == b"x"
 
 
-# --- checked before anything is allocated ---------------------------------------------------------------------
+# --- checked before anything is allocated -------------------------------------------------------------------
 
 SHIPPED = Path(__file__).resolve().parents[2] / "models" / "comirec-sa-ml-latest-small"
 
@@ -126,7 +128,8 @@ def no_tensor_reads(monkeypatch):
     from recviz.models import checkpoint
 
     def refuse(*args, **kwargs):
-        raise AssertionError("the checkpoint was loaded or allocated before its config and header were checked")
+        raise AssertionError("the checkpoint was loaded or allocated before its config and header "
+                             "were checked")
 
     real_build = checkpoint.build_model
 
@@ -168,7 +171,8 @@ def test_absurd_num_items_is_refused_at_once_without_allocating(shipped_copy, no
 
 def test_num_items_must_match_the_weights_item_table(shipped_copy, no_tensor_reads):
     _edit_model_config(shipped_copy, num_items=9068)
-    with pytest.raises(CheckpointError, match=r"num_items=9068 .*history_embedding\.items\.weight has 9067 rows"):
+    with pytest.raises(CheckpointError,
+                       match=r"num_items=9068 .*history_embedding\.items\.weight has 9067 rows"):
         load_checkpoint(shipped_copy)
 
 
@@ -196,7 +200,8 @@ def test_insane_model_settings_are_refused_before_allocation(shipped_copy, no_te
         load_checkpoint(shipped_copy)
 
 
-def test_sane_settings_that_disagree_with_the_header_are_refused_before_allocation(shipped_copy, no_tensor_reads):
+def test_sane_settings_that_disagree_with_the_header_are_refused_before_allocation(shipped_copy,
+                                                                                    no_tensor_reads):
     _edit_model_config(shipped_copy, max_length=60, hidden=4096)
     with pytest.raises(CheckpointError, match="shape mismatch") as err:
         load_checkpoint(shipped_copy)
@@ -248,8 +253,10 @@ def test_non_finite_weights_name_the_tensor(ckpt, tensor, value):
     loaded = load_checkpoint(ckpt)
     with torch.no_grad():
         dict(loaded.model.state_dict(keep_vars=True))[tensor].view(-1)[1] = value
-    save_checkpoint(ckpt, loaded.model, loaded.vocab, loaded.catalogue, {"command": COMMAND}, loaded.item_counts)
-    with pytest.raises(CheckpointError, match=rf"tensor '{re.escape(tensor)}' holds 1 NaN or infinite value") as err:
+    save_checkpoint(ckpt, loaded.model, loaded.vocab, loaded.catalogue, {"command": COMMAND},
+                    loaded.item_counts)
+    with pytest.raises(CheckpointError,
+                       match=rf"tensor '{re.escape(tensor)}' holds 1 NaN or infinite value") as err:
         load_checkpoint(ckpt)
     assert "diverged" in str(err.value) and COMMAND in str(err.value)
 

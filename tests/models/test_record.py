@@ -1,6 +1,6 @@
-"""config.json is parsed once into a typed CheckpointRecord: the shipped checkpoints parse, a wrong-typed field
-is a CheckpointError naming it, missing fields take training's defaults, and the one rebuild of the data and
-split is the split evaluation uses."""
+"""config.json is parsed once into a typed CheckpointRecord: the shipped checkpoints parse, a wrong-typed
+field is a CheckpointError naming it, missing fields take training's defaults, and the one rebuild of the
+data and split is the split evaluation uses."""
 
 from __future__ import annotations
 

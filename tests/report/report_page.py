@@ -7,11 +7,12 @@ import re
 from html.parser import HTMLParser
 
 FIGURE_SCRIPT = re.compile(
-    r'\(function\(\)\{var s=(\{.*\});Plotly\.newPlot\("([a-z0-9-]+)",s\.data,s\.layout,\{[^{}<]*\}\);\}\)\(\);',
+    r'\(function\(\)\{var s=(\{.*\});'
+    r'Plotly\.newPlot\("([a-z0-9-]+)",s\.data,s\.layout,\{[^{}<]*\}\);\}\)\(\);',
     re.S)
-OUR_TAGS = {"html", "head", "meta", "title", "style", "script", "body", "header", "div", "h1", "h2", "h3", "h4",
-            "dl", "dt", "dd", "nav", "a", "main", "section", "p", "table", "thead", "tbody", "tr", "th", "td",
-            "span", "ul", "li", "footer", "code", "details", "summary"}
+OUR_TAGS = {"html", "head", "meta", "title", "style", "script", "body", "header", "div", "h1", "h2", "h3",
+            "h4", "dl", "dt", "dd", "nav", "a", "main", "section", "p", "table", "thead", "tbody", "tr", "th",
+            "td", "span", "ul", "li", "footer", "code", "details", "summary"}
 
 
 class Page(HTMLParser):

@@ -73,7 +73,8 @@ def test_figure_json_cannot_close_its_script_tag():
 
 
 def test_report_embeds_the_apps_figures(explanation, item_map, page):
-    spec = json.loads(FIGURE_SCRIPT.fullmatch(page.scripts[page.figure_ids.index("fig-attr-1196") + 1]).group(1))
+    spec = json.loads(
+        FIGURE_SCRIPT.fullmatch(page.scripts[page.figure_ids.index("fig-attr-1196") + 1]).group(1))
     assert spec == json.loads(figures.attribution_figure(explanation, 1196).to_json())
 
 

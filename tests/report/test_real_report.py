@@ -35,7 +35,8 @@ def real():
     user = user_ids(ckpt)[0]
     history = user_history(ckpt, user).item_ids
     item_map = stored_map(ckpt)
-    return explain_history(ckpt, user, HistoryEdits.from_lists(remove=history[-2:]), SETTINGS, item_map=item_map), item_map
+    return (explain_history(ckpt, user, HistoryEdits.from_lists(remove=history[-2:]), SETTINGS,
+                            item_map=item_map), item_map)
 
 
 def test_real_report_is_self_contained_escaped_and_deterministic(real):

@@ -86,7 +86,8 @@ def test_same_seed_same_numbers_and_a_checkpoint(small, tmp_path):
     assert recorded["command"].startswith(f"recviz train --data {SAMPLE} --model comirec-sa --out ")
     assert recorded["model"]["num_genres"] == len(small.catalogue.all_genres())
     assert ckpt.item_counts.sum() == sum(len(s) for s in first.split.train.values())
-    assert json.loads((first.checkpoint_path / "config.json").read_text())["versions"]["torch"] == torch.__version__
+    assert (json.loads((first.checkpoint_path / "config.json").read_text())["versions"]["torch"]
+            == torch.__version__)
 
 
 def test_recorded_command_reproduces_the_config(tmp_path):
@@ -101,7 +102,8 @@ def test_recorded_command_reproduces_the_config(tmp_path):
     assert result.exit_code == 0, result.output
     recorded = json.loads((load_checkpoint(tmp_path / "ck").path / "config.json").read_text())
     assert recorded["command"] == command
-    assert TrainConfig.from_dict({k: v for k, v in recorded["train"].items() if k in config.to_dict()}) == config
+    assert TrainConfig.from_dict({k: v for k, v in recorded["train"].items()
+                                  if k in config.to_dict()}) == config
 
 
 def test_bad_settings_are_config_errors(small):

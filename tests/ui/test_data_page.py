@@ -23,7 +23,8 @@ def test_data_page_statistics_and_a_users_history(monkeypatch: pytest.MonkeyPatc
     at = AppTest.from_function(_data_page, default_timeout=TIMEOUT).run()
     assert_healthy(at)
     metrics = {m.label: m.value for m in at.metric}
-    assert metrics["Users"] == "671" and metrics["Interactions"] == "100,004" and metrics["Items rated"] == "9,066"
+    assert (metrics["Users"] == "671" and metrics["Interactions"] == "100,004"
+            and metrics["Items rated"] == "9,066")
     at.selectbox(key="w_data_user").set_value(15).run()
     history = at.dataframe[-1].value
     assert len(history) > 0 and history["date"].is_monotonic_increasing

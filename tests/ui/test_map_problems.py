@@ -1,4 +1,5 @@
-"""The app tells a missing interest map (info: create one) from a stale or corrupt one (warning: re-create it)."""
+"""The app tells a missing interest map (info: create one) from a stale or corrupt one (warning: re-create
+it)."""
 
 from __future__ import annotations
 

@@ -62,8 +62,8 @@ def test_validation_reads_the_registries(fakes) -> None:
     assert ExplainSettings(fusion="mean", tau=8.0).tau == 8.0
     assert SETTING_RANGES["tau"].high == 10.0
     parsed = ViewState.parse_query_params({"user": "15", "fusion": "mean", "tau": "9", "method": "shap"})
-    assert parsed.problems == [] and (parsed.view.fusion, parsed.view.tau, parsed.view.methods) == ("mean", 9.0,
-                                                                                                    ("shap",))
+    assert parsed.problems == [] and (parsed.view.fusion, parsed.view.tau,
+                                      parsed.view.methods) == ("mean", 9.0, ("shap",))
     with pytest.raises(ConfigError, match="choose one of weighted, max, diverse, mean"):
         ExplainSettings(fusion="median")
     with pytest.raises(ConfigError, match="a number from 0.1 to 10, got 11"):
@@ -95,7 +95,8 @@ def test_the_cli_help_and_defaults_come_from_the_descriptors(command: str) -> No
             assert params[param.name].default == param.default == getattr(defaults, param.name)
     for method in METHODS.values():
         assert f"{method.name}: {method.help}" in params["methods"].help
-    assert "attention: " in params["methods"].help and "(needs a model with attention)" in params["methods"].help
+    assert ("attention: " in params["methods"].help
+            and "(needs a model with attention)" in params["methods"].help)
     assert params["fusion"].default == defaults.fusion
     assert params["include_history"].default is (not defaults.exclude_history)
 
@@ -107,7 +108,8 @@ def test_evaluate_and_train_help_list_their_names(capsys) -> None:
     from recviz.models.registry import MODEL_NAMES
 
     train = typer.main.get_command(cli).commands["train"]
-    train.get_help(click.Context(train, info_name="train"))  # the registry's names are read when help is shown
+    # the registry's names are read when help is shown
+    train.get_help(click.Context(train, info_name="train"))
     [model] = [p for p in train.params if p.name == "model"]
     assert model.help == f"Model name: {', '.join(MODEL_NAMES)}." and "--model" in capsys.readouterr().out
 
@@ -120,7 +122,8 @@ def test_method_support_comes_from_the_descriptor_and_the_model_contract(monkeyp
     assert [attributions.supports(plain, m) for m in METHODS] == [m.supports(plain) for m in METHODS.values()]
     assert not attributions.supports(plain, "attention") and attributions.supports(attending, "attention")
     assert attributions.supports(plain, "occlusion")
-    monkeypatch.setitem(METHODS, "occlusion", dataclasses.replace(options.OCCLUSION, needs=(options.HAS_ATTENTION,)))
+    monkeypatch.setitem(METHODS, "occlusion",
+                        dataclasses.replace(options.OCCLUSION, needs=(options.HAS_ATTENTION,)))
     assert not attributions.supports(plain, "occlusion")
 
 
@@ -130,7 +133,8 @@ def test_captions_come_from_the_fusion_parameters(fakes) -> None:
         "τ = 2", "", "λ = 0.25", "τ = 2"]
     from recviz.viz.style import method_label
 
-    assert method_label("shap") == "Shapley values" and method_label("integrated_gradients") == "Integrated Gradients"
+    assert (method_label("shap") == "Shapley values"
+            and method_label("integrated_gradients") == "Integrated Gradients")
 
 
 def test_the_sidebar_is_drawn_from_the_descriptors(app_env, fakes) -> None:
@@ -143,9 +147,17 @@ def test_the_sidebar_is_drawn_from_the_descriptors(app_env, fakes) -> None:
     assert methods.options == [m.label for m in METHODS.values()] and "Shapley values" in methods.options
     for key, param in (("w_top_n", options.TOP_N), ("w_tau", FUSIONS["weighted"].params[0])):
         slider = at.slider(key=key)
-        assert (slider.label, slider.help, slider.min, slider.max) == (param.label, param.help, param.spec.low,
-                                                                       param.spec.high)
+        assert (slider.label, slider.help, slider.min, slider.max) == (param.label, param.help,
+                                                                       param.spec.low, param.spec.high)
     assert at.slider(key="w_tau").max == 10.0  # the widened range of the fake descriptor
     at.segmented_control(key="w_fusion").set_value("diverse").run()
     assert_healthy(at)
     assert [s.label for s in at.slider] == [options.TOP_N.label, options.DIVERSITY_LAMBDA.label]
+
+
+def test_the_name_types_match_the_registries() -> None:
+    from typing import get_args
+
+    from recviz.options import FUSIONS, METHODS, FusionName, MethodName
+
+    assert get_args(FusionName) == tuple(FUSIONS) and get_args(MethodName) == tuple(METHODS)

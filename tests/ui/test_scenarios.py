@@ -159,7 +159,8 @@ def test_a_locked_file_is_reported_quickly(tmp_path: Path) -> None:
         other.execute("ROLLBACK")
     # a rollback-journal file (e.g. made by an older recviz): an exclusive lock blocks reading as well
     legacy = tmp_path / "legacy.sqlite"
-    _raw(legacy, "CREATE TABLE scenarios (name TEXT PRIMARY KEY, state TEXT NOT NULL, created_at TEXT NOT NULL)",
+    _raw(legacy, "CREATE TABLE scenarios "
+                 "(name TEXT PRIMARY KEY, state TEXT NOT NULL, created_at TEXT NOT NULL)",
          "INSERT INTO scenarios VALUES ('old', '{}', '2024-01-01')")
     with closing(sqlite3.connect(legacy, isolation_level=None)) as other:
         other.execute("BEGIN EXCLUSIVE")
@@ -203,7 +204,8 @@ def test_the_panel_lists_damaged_scenarios_says_why_and_deletes_them(app_env: Pa
 
     at.selectbox(key=PICK_KEY).set_value("⚠ broken (damaged)").run()
     [warning] = at.warning
-    assert "the scenario 'broken'" in _unescaped(warning.value) and "not valid JSON" in _unescaped(warning.value)
+    assert ("the scenario 'broken'" in _unescaped(warning.value)
+            and "not valid JSON" in _unescaped(warning.value))
     at.button(key="scenario_load").click().run()  # opening it says why, and the page keeps working
     assert_healthy(at)
     assert any("not valid JSON" in _unescaped(e.value) for e in at.error)
@@ -239,6 +241,6 @@ def test_an_unusable_scenario_file_is_reported_and_the_app_keeps_working(app_env
     at.button(key="scenario_save").click().run()  # saving says the same, nothing is written
     assert_healthy(at)
     assert [_unescaped(e.value) for e in at.error if "scenario file" in _unescaped(e.value)] == [
-        f"{app_env} is not a usable scenario file (file is not a database): it is not an SQLite database or it "
-        "is corrupt; set RECVIZ_SCENARIOS to another file path, or move this file away"]  # said once
+        f"{app_env} is not a usable scenario file (file is not a database): it is not an SQLite database "
+        "or it is corrupt; set RECVIZ_SCENARIOS to another file path, or move this file away"]  # said once
     assert app_env.read_text().startswith("this is somebody's notes")

@@ -3,7 +3,8 @@
 The writer is a real, separate Python process that saves through :class:`ScenarioStore` exactly as the
 app's server does (the Save button's callback is one ``ScenarioStore.save`` call in the server process),
 and it is killed with SIGKILL, so SQLite gets no chance to clean up: no rollback, no checkpoint, the lock
-and the WAL left as they were. Driving the real Streamlit server instead (``recviz.ui.server.running_app``)
+and the WAL left as they were. Driving the real Streamlit server instead
+(``bench/app_server.py``'s ``running_app``)
 would add the server's start and a websocket client per save (seconds each on a shared machine) and would
 make "killed during a save" a matter of luck, since a page run spends milliseconds of its second in the
 store; the writer below spends all its time saving, and the second test stops it deterministically inside
@@ -80,7 +81,8 @@ def _read_until(proc: subprocess.Popen[str], done) -> list[str]:
         while not done(lines):
             line = proc.stdout.readline()
             if not line:
-                pytest.fail(f"the writer ended before it was killed (rc {proc.wait()}): {proc.stderr.read()[-2000:]}")
+                pytest.fail(f"the writer ended before it was killed (rc {proc.wait()}): "
+                            f"{proc.stderr.read()[-2000:]}")
             lines.append(line)
     finally:
         watchdog.cancel()
@@ -88,7 +90,8 @@ def _read_until(proc: subprocess.Popen[str], done) -> list[str]:
 
 
 def _kill(proc: subprocess.Popen[str], lines: list[str]) -> list[str]:
-    """SIGKILL the writer; every complete line it printed, before or after we looked, names a committed save."""
+    """SIGKILL the writer; every complete line it printed, before or after we looked, names a committed
+    save."""
     proc.send_signal(signal.SIGKILL)
     proc.wait(timeout=10)
     lines += proc.stdout.readlines()

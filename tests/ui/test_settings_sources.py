@@ -56,8 +56,8 @@ def test_a_link_keeps_what_is_valid_and_says_what_it_changed(params, field, expe
 
 
 def test_valid_links_have_no_problems() -> None:
-    parsed = ViewState.parse_query_params({"user": "15", "n": "50", "tau": "0.1", "seen": "1", "method": "attention",
-                                           "embed": "true"})
+    parsed = ViewState.parse_query_params({"user": "15", "n": "50", "tau": "0.1", "seen": "1",
+                                           "method": "attention", "embed": "true"})
     assert parsed.problems == []
     assert (parsed.view.top_n, parsed.view.tau, parsed.view.show_seen) == (50, 0.1, True)
     assert parsed.view.settings().exclude_history is False
@@ -77,8 +77,8 @@ def test_huge_id_lists_in_a_link_are_refused_without_reading_them(key: str, limi
 
 
 def test_a_damaged_scenario_opens_leniently_and_strictly_refuses() -> None:
-    saved = {**ViewState(user_id=15).to_dict(), "tau": float("nan"), "top_n": 400, "methods": ["occlusion", 3],
-             "future_field": 1}
+    saved = {**ViewState(user_id=15).to_dict(), "tau": float("nan"), "top_n": 400,
+             "methods": ["occlusion", 3], "future_field": 1}
     parsed = ViewState.parse(saved, "scenario")
     assert (parsed.view.tau, parsed.view.top_n, parsed.view.methods) == (1.0, TOP_N_MAX, ("occlusion",))
     assert len(parsed.problems) == 4
@@ -97,8 +97,8 @@ def test_the_library_and_the_cli_refuse_what_the_app_clamps() -> None:
     for flags, message in ((["--tau", "nan"], "tau must be a number from 0.1 to 5, got nan"),
                            (["--top-n", "100"], "top_n must be a whole number from 1 to 50, got 100"),
                            (["--diversity-lambda", "2"], "diversity_lambda must be a number from 0 to 1")):
-        result = CliRunner().invoke(cli, ["explain", "--checkpoint", ckpt, "--user", "15", "--out", "/tmp/x.json",
-                                          *flags])
+        result = CliRunner().invoke(cli, ["explain", "--checkpoint", ckpt, "--user", "15",
+                                          "--out", "/tmp/x.json", *flags])
         assert isinstance(result.exception, ConfigError) and message in str(result.exception)
 
 

@@ -10,8 +10,8 @@ from recviz.ui.state import ViewState
 
 
 def test_query_params_round_trip_and_defaults_left_out() -> None:
-    view = ViewState(checkpoint="sa", user_id=15, uploaded=(1, 2), edits=("-1", "+9", "9@0"), fusion="diverse",
-                     diversity_lambda=0.25, methods=("occlusion",), target=260)
+    view = ViewState(checkpoint="sa", user_id=15, uploaded=(1, 2), edits=("-1", "+9", "9@0"),
+                     fusion="diverse", diversity_lambda=0.25, methods=("occlusion",), target=260)
     params = view.to_query_params()
     assert params["ckpt"] == "sa" and params["user"] == "15" and params["edit"] == ["-1", "+9", "9@0"]
     assert "n" not in params and "tau" not in params  # defaults stay out of the link

@@ -44,8 +44,10 @@ def test_markdown_text_renders_as_the_same_plain_text(text: str) -> None:
     assert "$" not in safe.replace("\\$", "") and ":" not in safe.replace("\\:", "")
 
 
-def test_hostile_titles_never_become_markup_in_the_app(app_env, checkpoint, tmp_path: Path, monkeypatch) -> None:
-    """Every title and genre of the catalogue made hostile: no Markdown element the app sends renders a tag."""
+def test_hostile_titles_never_become_markup_in_the_app(app_env, checkpoint, tmp_path: Path,
+                                                       monkeypatch) -> None:
+    """Every title and genre of the catalogue made hostile: no Markdown element the app sends renders a
+    tag."""
     root = tmp_path / "models"
     copy = root / checkpoint.path.name
     shutil.copytree(checkpoint.path, copy)

@@ -61,7 +61,8 @@ def _ids_text(count: int, size: int) -> bytes:
     ("name", "payload", "message"),
     [
         ("big.csv", _ids_text(800_000, (5 << 20) - 1), "reading stopped at line 10,001"),
-        ("big.csv", b"item_id,rating\n" + b"\n".join(b"%d,4" % i for i in range(20_000)), "stopped at line 10,002"),
+        ("big.csv", b"item_id,rating\n" + b"\n".join(b"%d,4" % i for i in range(20_000)),
+         "stopped at line 10,002"),
         ("big.json", b"[" + b", ".join(b"%d" % i for i in range(600_000))[: (5 << 20) - 10] + b"]",
          "stopped at entry 10,001"),
         ("row.csv", b",".join(b"%d" % i for i in range(20_000)), "stopped at line 1, field 10,001"),

@@ -95,7 +95,8 @@ def test_bad_uploads_show_an_error_and_the_app_keeps_working(app_env, checkpoint
     before = history_ids(at)
     at.file_uploader(key="history_upload").set_value(("broken.json", b"[1, 2", "application/json")).run()
     assert "not valid JSON" in errors(at) and "broken.json" in errors(at)
-    at.file_uploader(key="history_upload").set_value(("ids.csv", b"item_id\n1\n999999999\n", "text/csv")).run()
+    at.file_uploader(key="history_upload").set_value(("ids.csv", b"item_id\n1\n999999999\n",
+                                                      "text/csv")).run()
     assert "Unknown item id(s): 999999999" in errors(at)
     at.file_uploader(key="history_upload").set_value(("empty.csv", b" \n", "text/csv")).run()
     assert "empty" in errors(at)
@@ -103,12 +104,14 @@ def test_bad_uploads_show_an_error_and_the_app_keeps_working(app_env, checkpoint
     assert history_ids(at) == before  # a bad file leaves the history as it was
 
     known = checkpoint.vocab.raw_ids[:3]
-    at.file_uploader(key="history_upload").set_value(("good.json", json.dumps(known).encode(), "application/json")).run()
+    at.file_uploader(key="history_upload").set_value(("good.json", json.dumps(known).encode(),
+                                                      "application/json")).run()
     assert not at.error and history_ids(at) == known
     assert on_screen(at).user_id is None and at.query_params["up"] == [str(i) for i in known]
 
     many = checkpoint.vocab.raw_ids[: checkpoint.model.max_length + 5]
-    at.file_uploader(key="history_upload").set_value(("long.json", json.dumps(many).encode(), "application/json")).run()
+    at.file_uploader(key="history_upload").set_value(("long.json", json.dumps(many).encode(),
+                                                      "application/json")).run()
     assert any("only the most recent" in w.value for w in at.warning)  # the upload's own message
     assert history_ids(at) == many[-checkpoint.model.max_length:]
 
@@ -184,10 +187,12 @@ def test_corrupt_and_missing_checkpoints_show_errors(app_env, checkpoint, tmp_pa
     assert [m.value for m in at.metric][:3] == ["671", "9,066", "100,004"]  # the data set is still shown
 
 
-def test_the_app_opens_on_the_shipped_comirec_sa_even_when_another_sorts_first(app_env, checkpoint, tmp_path: Path,
-                                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_app_opens_on_the_shipped_comirec_sa_even_when_another_sorts_first(
+    app_env, checkpoint, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     root = tmp_path / "models"
-    shutil.copytree(checkpoint.path, root / DEFAULT_CHECKPOINT, ignore=shutil.ignore_patterns("map.*", "population.*"))
+    shutil.copytree(checkpoint.path, root / DEFAULT_CHECKPOINT,
+                    ignore=shutil.ignore_patterns("map.*", "population.*"))
     shutil.copytree(root / DEFAULT_CHECKPOINT, root / "a-sorts-first")
     monkeypatch.setenv("RECVIZ_MODELS_DIR", str(root))
     at = new_app()
@@ -202,7 +207,8 @@ def test_choosing_the_recommendation_to_explain(app_env, short_users) -> None:
     exp = on_screen(at)
     # default: the CLI's (the top five fused items), the panel shows the first
     assert [a.target_item_id for a in exp.attributions][0] == exp.fused[0].item_id
-    assert {a.target_item_id for a in exp.attributions} == {f.item_id for f in exp.fused[:exp.settings["num_targets"]]}
+    assert ({a.target_item_id for a in exp.attributions}
+            == {f.item_id for f in exp.fused[:exp.settings["num_targets"]]})
     third = exp.fused[2].item_id
     at.selectbox(key="w_target").set_value(third).run()
     assert_healthy(at)
@@ -223,8 +229,9 @@ def test_detail_tabs_draw_only_the_open_panel(app_env, short_users) -> None:
     assert metric.value == f"{health.effective_number:.2f} of {len(on_screen(at).interests)}"
 
 
-def test_export_matches_what_the_cli_writes_for_the_same_inputs(app_env, monkeypatch: pytest.MonkeyPatch,
-                                                                 checkpoint, short_users, tmp_path: Path) -> None:
+def test_export_matches_what_the_cli_writes_for_the_same_inputs(
+    app_env, monkeypatch: pytest.MonkeyPatch, checkpoint, short_users, tmp_path: Path
+) -> None:
     from typer.testing import CliRunner
 
     from recviz import cli
@@ -236,8 +243,9 @@ def test_export_matches_what_the_cli_writes_for_the_same_inputs(app_env, monkeyp
     at.button(key="remove_btn").click().run()
     app_json = json.loads(render_json(on_screen(at)))
 
-    result = CliRunner().invoke(cli.app, ["explain", "--checkpoint", str(checkpoint.path), "--user", str(user),
-                                          "--remove", str(removed), "--out", str(tmp_path), "--format", "json"])
+    result = CliRunner().invoke(cli.app, ["explain", "--checkpoint", str(checkpoint.path),
+                                          "--user", str(user), "--remove", str(removed),
+                                          "--out", str(tmp_path), "--format", "json"])
     assert result.exit_code == 0, result.output
     [written] = tmp_path.glob("*.json")
     cli_json = json.loads(written.read_text(encoding="utf-8"))

@@ -60,7 +60,8 @@ def test_left_items_are_ordered_by_their_old_rank_and_named(explanation):
 def test_per_interest_table_links_to_the_fused_rank(explanation):
     frame = tables.per_interest_table(explanation, 1)
     assert list(frame["item_id"]) == [2, 9003, 356, 480]
-    assert list(frame["fused_rank"].astype(object).where(frame["fused_rank"].notna(), None)) == [4, 3, None, 2]
+    assert (list(frame["fused_rank"].astype(object).where(frame["fused_rank"].notna(), None))
+            == [4, 3, None, 2])
 
 
 def test_faithfulness_table_says_which_method_to_trust(explanation):
@@ -69,14 +70,16 @@ def test_faithfulness_table_says_which_method_to_trust(explanation):
     assert list(frame["targets"]) == [2, 2, 2]
     assert list(frame["area"]) == [0.31, 0.38, 0.61] and set(frame["random_area"]) == {0.55}
     assert abs(frame.loc[0, "gain"] - (0.55 - 0.31) / 0.55) < 1e-12
-    assert list(frame["verdict"]) == ["most faithful: trust this one", "better than random", "no better than random"]
+    assert list(frame["verdict"]) == ["most faithful: trust this one", "better than random",
+                                      "no better than random"]
     # one target whose attention curve is the best
     for curve in explanation.faithfulness:
         if curve.target_item_id == 9003 and curve.method == "attention":
             curve.area = 0.2
     one = tables.faithfulness_table(explanation, 9003)
     assert list(one["targets"]) == [1, 1, 1]
-    assert one.loc[2, "verdict"] == "most faithful: trust this one" and one.loc[0, "verdict"] == "better than random"
+    assert (one.loc[2, "verdict"] == "most faithful: trust this one"
+            and one.loc[0, "verdict"] == "better than random")
 
 
 def test_interest_table_has_weights_entropy_and_shift(explanation):

@@ -1,6 +1,7 @@
 """Shared by the viz and report tests (a uniquely named module, so it never clashes with another
-directory's ``conftest``): a hand-built Explanation (K=3 interests, L=6 history items, titles from the shipped MovieLens sample plus
-three hostile titles) and an ItemMap over the whole sample catalogue, for the viz and report tests.
+directory's ``conftest``): a hand-built Explanation (K=3 interests, L=6 history items, titles from the
+shipped MovieLens sample plus three hostile titles) and an ItemMap over the whole sample catalogue, for the
+viz and report tests.
 
 The values are chosen by hand so tests can check them: attention rows sum to 1, interest 0 has the largest
 weight, IG is the most faithful method for both targets and attention is no better than random.
@@ -72,7 +73,8 @@ def build_explanation(movies, with_diff: bool = True) -> Explanation:
               f"Thriller · Crime — {SCRIPT_TITLE}"]
     interests = [
         Interest(k, labels[k], [float(v) for v in np.eye(4)[k] + 0.1], w, attention[k],
-                 float(-np.sum(np.asarray(attention[k]) * np.log(attention[k]))), labels[k].split(" — ")[0].split(" · "),
+                 float(-np.sum(np.asarray(attention[k]) * np.log(attention[k]))),
+                 labels[k].split(" — ")[0].split(" · "),
                  HISTORY_IDS[int(np.argmax(attention[k]))], [float(k), float(2 * k)])
         for k, w in enumerate([0.5, 0.3, 0.2])
     ]
@@ -83,7 +85,8 @@ def build_explanation(movies, with_diff: bool = True) -> Explanation:
     ]
     fused = _ranked(movies, [1196, 480, 9003, 2, 318], [9.1, 8.4, 7.5, 7.2, 6.6], FusedItem,
                     contributor=[0, 0, 1, 1, 2],
-                    ranks_by_interest=[[1, None, None], [2, 4, None], [None, 2, 4], [None, 1, None], [None, None, 1]])
+                    ranks_by_interest=[[1, None, None], [2, 4, None], [None, 2, 4], [None, 1, None],
+                                       [None, None, 1]])
     attributions, faithfulness = [], []
     for t, target in enumerate(TARGETS):
         k = [0, 1][t]
@@ -110,8 +113,8 @@ def build_explanation(movies, with_diff: bool = True) -> Explanation:
     return Explanation(
         model_name="comirec-sa", checkpoint="comirec-sa-ml", checkpoint_hash="0123456789ab",
         dataset="ml-latest-small", user_id=42, history=history, interests=interests,
-        interest_health=InterestHealth([[1.0, 0.21, -0.05], [0.21, 1.0, 0.34], [-0.05, 0.34, 1.0]], 2.8, False,
-                                       "3 distinct interests (effective number 2.8 of 3)"),
+        interest_health=InterestHealth([[1.0, 0.21, -0.05], [0.21, 1.0, 0.34], [-0.05, 0.34, 1.0]], 2.8,
+                                       False, "3 distinct interests (effective number 2.8 of 3)"),
         per_interest=per_interest, fused=fused, fusion=FusionSettings("weighted", 1.0, 0.5, 5, True),
         attributions=attributions, faithfulness=faithfulness, settings=ExplainSettings(top_n=5).to_dict(),
         edits={"remove": [32], "add": [9002]} if with_diff else {}, diff=diff,

@@ -176,13 +176,15 @@ def _has_infinite(frame: pd.DataFrame, dtype: dict[str, str]) -> bool:
     return any(np.isinf(frame[c].to_numpy(np.float64)).any() for c in floats)
 
 
-def numeric(table: Table, column: str, label: str, *, integer: bool, limit: float | None = None) -> np.ndarray:
+def numeric(table: Table, column: str, label: str, *, integer: bool,
+            limit: float | None = None) -> np.ndarray:
     """A column as int64 (``integer``) or float64; a missing, non-numeric, non-finite or too large value
     names its file, line and column. Integers (and values with a ``limit``) must lie within ±``limit``
     (default ±2**53, what float64 holds exactly), so an absurdly long number is an error, never a wrapped
     int64 or an inf."""
     values = table.frame[column]
-    if values.dtype.kind == "i" or (values.dtype.kind == "u" and (values.empty or values.max() <= _INT64_MAX)):
+    if values.dtype.kind == "i" or (values.dtype.kind == "u"
+                                    and (values.empty or values.max() <= _INT64_MAX)):
         return values.to_numpy(np.int64) if integer else values.to_numpy(np.float64)
     if values.dtype.kind == "M":
         return values.to_numpy("datetime64[s]").astype(np.int64)
@@ -263,7 +265,8 @@ def interactions_frame(
             same = (frame["user_id"].to_numpy() == u) & (frame["item_id"].to_numpy() == i)
             first = int(np.flatnonzero(same & (frame["timestamp"].to_numpy() == t))[0])
             raise DataError(
-                f"{table.where(row)} repeats line {int(table.lines[first])} ({columns[0]} {u}, {columns[1]} {i}, "
+                f"{table.where(row)} repeats line {int(table.lines[first])} "
+                f"({columns[0]} {u}, {columns[1]} {i}, "
                 f"{columns[2]} {t}); {int(dup.sum())} duplicate row(s) in all. recviz does not drop them "
                 "silently (counts, sequences and splits would change): remove the duplicates "
                 "(e.g. pandas drop_duplicates) and load again"
@@ -271,7 +274,8 @@ def interactions_frame(
     return frame
 
 
-def check_known_items(table: Table, frame: pd.DataFrame, catalogue: Catalogue, item_file: Path, column: str) -> None:
+def check_known_items(table: Table, frame: pd.DataFrame, catalogue: Catalogue, item_file: Path,
+                      column: str) -> None:
     """Every rated item must be in the item file."""
     known = np.fromiter(catalogue.ids, dtype=np.int64, count=len(catalogue))
     unknown = ~np.isin(frame["item_id"].to_numpy(), known)
@@ -321,7 +325,8 @@ def build_catalogue(
         row = int(np.flatnonzero(dup)[0])
         first = int(np.flatnonzero(ids == ids[row])[0])
         raise DataError(
-            f"{table.where(row)}: {id_column} {int(ids[row])} already appears on line {int(table.lines[first])}; "
+            f"{table.where(row)}: {id_column} {int(ids[row])} already appears on line "
+            f"{int(table.lines[first])}; "
             "each item must be listed once: remove the duplicate"
         )
     n = len(ids)
@@ -357,7 +362,8 @@ def fallback_catalogue(item_ids: np.ndarray) -> Catalogue:
 
 
 def make_dataset(
-    name: str, frame: pd.DataFrame, catalogue: Catalogue, source: Path, fmt: str, notes: list[str] | None = None
+    name: str, frame: pd.DataFrame, catalogue: Catalogue, source: Path, fmt: str,
+    notes: list[str] | None = None
 ) -> Dataset:
     return Dataset(name=name, interactions=frame, catalogue=catalogue, source=str(source), format=fmt,
                    notes=list(notes or []))

@@ -55,6 +55,6 @@ def read_items(path: Path) -> Catalogue:
     names = np.asarray(GENRES[1:], dtype=object)
     genres = [tuple(names[row.astype(bool)]) for row in flags]
     return common.build_catalogue(
-        table, common.numeric(table, "item_id", "item id", integer=True), title, year.fillna(released), genres,
-        "item id",
+        table, common.numeric(table, "item_id", "item id", integer=True), title, year.fillna(released),
+        genres, "item id",
     )

@@ -45,8 +45,9 @@ def header_fields(path: Path) -> dict[str, str]:
     unknown = [c for c in columns if c.rsplit(":", 1)[1] not in TYPES]
     if unknown:
         raise DataError(
-            f"{path.name} line 1: column(s) {', '.join(repr(c[:80]) for c in unknown[:5])} have a type RecBole "
-            f"does not know; the types are {', '.join(TYPES)}: fix the header (e.g. timestamp:float)"
+            f"{path.name} line 1: column(s) {', '.join(repr(c[:80]) for c in unknown[:5])} "
+            f"have a type RecBole does not know; the types are {', '.join(TYPES)}: "
+            "fix the header (e.g. timestamp:float)"
         )
     return {c.rsplit(":", 1)[0]: c for c in columns}
 

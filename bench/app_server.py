@@ -1,5 +1,5 @@
-"""Start the dashboard (``recviz.ui.launch``, i.e. ``streamlit run app.py`` warmed) on 127.0.0.1 for the
-browser test and the latency benchmark.
+"""Test and benchmark harness (not part of the package): start the dashboard (``recviz.ui.launch``, i.e.
+``streamlit run app.py`` warmed) on 127.0.0.1 for the browser tests and the benchmarks.
 
 A context manager: a free port, headless, no usage statistics, the given environment; it waits for
 ``/_stcore/health`` and always terminates the server (and its children) on exit. No Streamlit import.
@@ -19,7 +19,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+REPO_ROOT = Path(__file__).resolve().parents[1]
 
 
 @dataclass(frozen=True)
