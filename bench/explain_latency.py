@@ -37,7 +37,8 @@ def main() -> None:
     torch.set_num_threads(args.threads)
 
     ckpt = load_checkpoint(args.checkpoint)
-    histories = [h.item_ids[-50:] for h in (user_history(ckpt, u) for u in user_ids(ckpt)) if len(h.item_ids) >= 50]
+    users = (user_history(ckpt, u) for u in user_ids(ckpt))
+    histories = [h.item_ids[-50:] for h in users if len(h.item_ids) >= 50]
     settings = ExplainSettings(num_targets=5)
     try:
         item_map = load_item_map(ckpt.path, expected_hash=ckpt.hash)
@@ -58,9 +59,11 @@ def main() -> None:
         cpu.append(1000 * (time.process_time() - start_cpu))
         for stage, ms in exp.timing.items():
             stages.setdefault(stage, []).append(ms)
-    print(f"explain() 50 items, IG top-5 x 50 steps: {summary(totals)}")
-    print(f"  CPU time of the process (all threads; what a quiet machine's wall time approaches): {summary(cpu)}")
+    print(f"explain() 50 items, IG top-5 x 50 steps: {summary(totals)}   "
+          f"(load average {os.getloadavg()[0]:.1f} after the runs)")
+    print(f"  CPU time of the process (all threads; quiet-machine wall time approaches it): {summary(cpu)}")
     print("  median per stage: " + ", ".join(f"{k} {statistics.median(v):.1f}" for k, v in stages.items()))
+    print("  p95 per stage:    " + ", ".join(f"{k} {np.percentile(v, 95):.1f}" for k, v in stages.items()))
 
     if item_map is not None:
         vectors = np.asarray([i.vector for i in exp.interests], dtype=np.float32)  # [K, d]

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 import torch
-from captum.attr import LayerIntegratedGradients
 from torch import Tensor, nn
 
 from recviz.explain.scorer import HistoryScorer, Targets
@@ -28,44 +28,48 @@ class MethodResult:
     deltas: np.ndarray | None = None            # [T] sum(values) − (score − baseline score) (IG)
 
 
-class _HistoryEmbedding(nn.Module):
-    """The contract's ``embed_history`` as a module, so Captum can hook its output (for the models in
-    recviz.models this is exactly ``model.history_embedding``)."""
-
-    def __init__(self, model: nn.Module) -> None:
-        super().__init__()
-        self.model = model
-
-    def forward(self, items: Tensor) -> Tensor:
-        return self.model.embed_history(items)  # [B, L, d]
+@lru_cache(maxsize=16)
+def _gauss_legendre(steps: int) -> tuple[Tensor, Tensor]:
+    """Captum's default quadrature ("gausslegendre") rescaled to [0, 1]: (weights, points), [S] each. Cached:
+    numpy's solve costs about a millisecond."""
+    points, weights = np.polynomial.legendre.leggauss(steps)  # on [-1, 1]
+    return torch.tensor(0.5 * weights).float(), torch.tensor(0.5 * (1 + points)).float()
 
 
 def integrated_gradients(scorer: HistoryScorer, targets: Targets, steps: int = 50) -> MethodResult:
-    """Captum ``LayerIntegratedGradients`` on the history embedding; baseline = every position at the padding
-    index (its embedding is the zero row), the mask kept as in the real history. All steps of all targets run
-    in one batched forward/backward pass. Completeness: sum(values) = s_j(t) − s_j(t | baseline) + delta."""
+    """Integrated Gradients on the history embedding: what Captum's ``LayerIntegratedGradients`` computes on
+    ``embed_history`` (its default Gauss-Legendre steps and weights, ``multiply_by_inputs``), with baseline =
+    every position at the padding index (its embedding is the zero row), the mask kept as in the real history.
+    Completeness: sum(values) = s_j(t) − s_j(t | baseline) + delta.
+
+    Every target integrates along the same path, so the path's ``steps`` points run through the model ONCE
+    and a single backward pass, batched over the T targets (``is_grads_batched``), gives every target's
+    gradients at every step: one forward of S rows and one backward instead of Captum's T×S rows each way."""
     model, T = scorer.model, len(targets)
-    if not scorer.history_matters:  # nothing to integrate: the score is the same for every history
+    if T == 0 or not scorer.history_matters:  # nothing to integrate: the score is the same for every history
         return MethodResult(np.zeros((T, scorer.length)), targets.scores.copy(), np.zeros(T))
-    layer = _HistoryEmbedding(model)
     items, mask = scorer.pack([scorer.history.tolist()])  # [1, Lp]
-    items, mask = items.expand(T, -1), mask.expand(T, -1)  # [T, Lp]
-    baseline = torch.zeros_like(items)  # [T, Lp] padding index everywhere
-
-    def forward(items: Tensor, mask: Tensor, dense: Tensor, interest: Tensor) -> Tensor:
-        vectors = model.interests_from_embedded(layer(items), items, mask)  # [B, K, d]
-        return scorer.scores(vectors, dense, interest)  # [B]
-
-    lig = LayerIntegratedGradients(forward, layer)
-    with torch.enable_grad():
-        attr, delta = lig.attribute(
-            items, baselines=baseline, additional_forward_args=(mask, targets.dense, targets.interest),
-            n_steps=steps, return_convergence_delta=True,
-        )  # [T, Lp, d], [T]
+    sizes, alphas = _gauss_legendre(steps)  # [S], [S]
     with torch.no_grad():
-        base = forward(baseline, mask, targets.dense, targets.interest)  # [T]
-    values = attr.detach().sum(-1)[:, : scorer.length]  # [T, L]
-    return MethodResult(values.double().numpy(), base.double().numpy(), delta.detach().double().numpy())
+        ends = model.embed_history(torch.cat([items, torch.zeros_like(items)]))  # [2, Lp, d] history, padding
+        end, start = ends[:1], ends[1:]  # [1, Lp, d] each
+        path = start + alphas[:, None, None] * (end - start)  # [S, Lp, d] baseline → history
+        both = model.interests_from_embedded(ends, items.expand(2, -1), mask.expand(2, -1))  # [2, K, d]
+    path.requires_grad_()
+    with torch.enable_grad():
+        ids, kept = items.expand(steps, -1), mask.expand(steps, -1)  # [S, Lp] the history at every step
+        vectors = model.interests_from_embedded(path, ids, kept)  # [S, K, d]
+        seeds = torch.zeros(T, *vectors.shape)  # [T, S, K, d] d s_j(t) / d vectors: e_t at interest j
+        seeds[torch.arange(T), :, targets.interest] = scorer.table[targets.dense][:, None, :]
+        try:
+            (grads,) = torch.autograd.grad(vectors, path, seeds, retain_graph=True, is_grads_batched=True)
+        except RuntimeError:  # a backward vmap cannot batch (data-dependent branching): one per target
+            grads = torch.stack([torch.autograd.grad(vectors, path, s, retain_graph=True)[0] for s in seeds])
+    attr = (grads * sizes[None, :, None, None]).sum(1) * (end - start)  # [T, Lp, d]
+    full, base = (scorer.scores(both, targets.dense, targets.interest, torch.full((T,), r)) for r in (0, 1))
+    delta = attr.reshape(T, -1).sum(1) - (full - base)  # [T]
+    values = attr.sum(-1)[:, : scorer.length]  # [T, L]
+    return MethodResult(values.double().numpy(), base.double().numpy(), delta.double().numpy())
 
 
 def occlusion(scorer: HistoryScorer, targets: Targets, steps: int = 0) -> MethodResult:
@@ -78,10 +82,9 @@ def occlusion(scorer: HistoryScorer, targets: Targets, steps: int = 0) -> Method
     L = scorer.length
     keep = ~np.eye(L, dtype=bool)  # [L, L] row i drops position i
     vectors = scorer.interests_kept(keep)  # [L, K, d]
-    rows = vectors.repeat(len(targets), 1, 1)  # [T*L, K, d]
     dense, interest = targets.repeat(L)  # [T*L]
-    without = scorer.scores(rows, dense, interest).view(len(targets), L)  # [T, L]
-    return MethodResult(targets.scores[:, None] - without.double().numpy())
+    without = scorer.scores(vectors, dense, interest, torch.arange(L).repeat(len(targets)))  # [T*L]
+    return MethodResult(targets.scores[:, None] - without.view(len(targets), L).double().numpy())
 
 
 def attention(scorer: HistoryScorer, targets: Targets, steps: int = 0) -> MethodResult:

@@ -33,6 +33,7 @@ from recviz.explain.types import (
     Interest,
     RankedItem,
 )
+from recviz.models.checkpoint import Checkpoint
 from recviz.models.scoring import (
     fuse,
     interest_scores,
@@ -43,6 +44,12 @@ from recviz.models.scoring import (
 )
 
 DEFAULT_SETTINGS = ExplainSettings()
+def _embeddings(checkpoint: Checkpoint) -> torch.Tensor:
+    with torch.no_grad():
+        return checkpoint.model.item_embeddings().detach()  # [N, d]
+
+
+_ITEM_TABLES: CheckpointCache[torch.Tensor] = CheckpointCache(_embeddings)
 _GENRE_MATRICES: CheckpointCache[np.ndarray] = CheckpointCache(
     lambda checkpoint: item_genre_matrix(checkpoint.vocab, checkpoint.catalogue)[0]  # [N, G]
 )
@@ -73,11 +80,17 @@ class _Ranking:
     fused: list[tuple[int, float, int]]          # [n] (raw id, fused score, contributor)
 
 
-def _genre_matrix(checkpoint) -> np.ndarray:
+def _item_table(checkpoint: Checkpoint) -> torch.Tensor:
+    """The checkpoint's item embeddings [N, d] (side features included), computed once per checkpoint: the
+    weights of a loaded checkpoint never change, and every explanation needs the table twice."""
+    return _ITEM_TABLES.get(checkpoint)
+
+
+def _genre_matrix(checkpoint: Checkpoint) -> np.ndarray:
     return _GENRE_MATRICES.get(checkpoint)  # [N, G]
 
 
-def _rank(checkpoint, dense: list[int], settings: ExplainSettings, seen: list[int]) -> _Ranking:
+def _rank(checkpoint: Checkpoint, dense: list[int], settings: ExplainSettings, seen: list[int]) -> _Ranking:
     """Lists for the window ``dense`` the model reads; ``seen`` is the whole (edited) history, all of it
     excluded from every list unless ``settings.exclude_history`` is off (the rule evaluation follows)."""
     model = checkpoint.model
@@ -86,15 +99,17 @@ def _rank(checkpoint, dense: list[int], settings: ExplainSettings, seen: list[in
         model, items, mask, settings.top_n, fusion=settings.fusion, tau=settings.tau,
         diversity_lambda=settings.diversity_lambda, exclude_history=settings.exclude_history,
         item_genres=_genre_matrix(checkpoint) if settings.fusion == "diverse" else None,
-        seen=seen_histories([seen]),  # [1, H]
+        seen=seen_histories([seen]), item_table=_item_table(checkpoint),  # [1, H], [N, d]
     )
     decode = checkpoint.vocab.decode
     per = []
-    for ids, scores in zip(recs.per_interest_ids[0].tolist(), recs.per_interest_scores[0].tolist(), strict=True):
+    per_ids, per_scores = recs.per_interest_ids[0].tolist(), recs.per_interest_scores[0].tolist()  # [K][n]
+    for ids, scores in zip(per_ids, per_scores, strict=True):
         kept = [(i, s) for i, s in zip(ids, scores, strict=True) if i > 0 and np.isfinite(s)]  # never padding
         per.append(list(zip(decode([i for i, _ in kept]), [s for _, s in kept], strict=True)))
-    fused = [(i, s, c) for i, s, c in zip(recs.fused_ids[0].tolist(), recs.fused_scores[0].tolist(),
-                                          recs.contributor[0].tolist(), strict=True) if i > 0 and np.isfinite(s)]
+    rows = zip(recs.fused_ids[0].tolist(), recs.fused_scores[0].tolist(), recs.contributor[0].tolist(),
+               strict=True)
+    fused = [(i, s, c) for i, s, c in rows if i > 0 and np.isfinite(s)]
     fused = [(r, s, c) for r, (_, s, c) in zip(decode([i for i, _, _ in fused]), fused, strict=True)]
     return _Ranking(recs.interest_vectors[0].numpy(), per, fused)
 
@@ -104,9 +119,9 @@ def _truncate(history: list[int], stamps: list[int | None] | None, limit: int, w
     if len(history) <= limit:
         return history, stamps
     dropped = len(history) - limit
-    notices.append(f"{what} has {len(history)} items but the model reads at most {limit}: the {dropped} oldest "
-                   f"item(s) were dropped and the interests, attention and attributions use the {limit} most "
-                   "recent; the lists still leave out every item of the whole history.")
+    notices.append(f"{what} has {len(history)} items but the model reads at most {limit}: the {dropped} "
+                   "oldest item(s) were dropped and the interests, attention and attributions use the "
+                   f"{limit} most recent; the lists still leave out every item of the whole history.")
     return history[-limit:], None if stamps is None else stamps[-limit:]
 
 
@@ -120,7 +135,7 @@ def _entry(catalogue, item_id: int, score: float, rank: int) -> RankedItem:
     return RankedItem(item_id, catalogue.title(item_id), list(catalogue.genres(item_id)), float(score), rank)
 
 
-def _popularity(checkpoint, top_n: int) -> list[FusedItem]:
+def _popularity(checkpoint: Checkpoint, top_n: int) -> list[FusedItem]:
     """The ``top_n`` most-interacted training items: the fallback for an empty history."""
     counts = checkpoint.item_counts[1:]  # [N-1]
     order = np.argsort(-counts, kind="stable")[:top_n] + 1  # dense ids, ties: lower index first
@@ -151,7 +166,7 @@ def _interests(ranking: _Ranking, attention: np.ndarray | None, history: list[in
 
 
 def explain(
-    checkpoint,
+    checkpoint: Checkpoint,
     history: Sequence[int],
     settings: ExplainSettings = DEFAULT_SETTINGS,
     *,
@@ -189,8 +204,8 @@ def explain(
         history=[HistoryEntry(i, cat.title(i), list(cat.genres(i)), p, None if stamps is None else stamps[p])
                  for p, i in enumerate(history)],
         interests=[], interest_health=interest_health(np.zeros((0, 0)), np.zeros(0)), per_interest=[],
-        fused=[], fusion=FusionSettings(settings.fusion, settings.tau, settings.diversity_lambda, settings.top_n,
-                                        settings.exclude_history),
+        fused=[], fusion=FusionSettings(settings.fusion, settings.tau, settings.diversity_lambda,
+                                        settings.top_n, settings.exclude_history),
         attributions=[], faithfulness=[], settings=settings.to_dict(), edits=dict(edits or {}),
         notices=notices, created_at=datetime.now(UTC).isoformat(timespec="seconds"),
     )
@@ -209,20 +224,21 @@ def explain(
     return exp
 
 
-def _explain_history(exp: Explanation, checkpoint, history: list[int], seen: list[int],
+def _explain_history(exp: Explanation, checkpoint: Checkpoint, history: list[int], seen: list[int],
                      settings: ExplainSettings, item_map: ItemMap | None, clock: _Clock) -> None:
     """``history`` is the window the model reads (raw ids), ``seen`` the whole history (dense ids)."""
     model, vocab, cat = checkpoint.model, checkpoint.vocab, checkpoint.catalogue
     dense = vocab.encode(history)
     ranking = _rank(checkpoint, dense, settings, seen)
     K = len(ranking.vectors)
-    exp.per_interest = [[_entry(cat, i, s, r) for r, (i, s) in enumerate(lst, start=1)] for lst in ranking.per_interest]
+    exp.per_interest = [[_entry(cat, i, s, r) for r, (i, s) in enumerate(lst, start=1)]
+                        for lst in ranking.per_interest]
     listed = [{i: r for r, (i, _) in enumerate(lst, start=1)} for lst in ranking.per_interest]
-    exp.fused = [FusedItem(i, cat.title(i), list(cat.genres(i)), float(s), r, int(c), [m.get(i) for m in listed])
-                 for r, (i, s, c) in enumerate(ranking.fused, start=1)]
+    exp.fused = [FusedItem(i, cat.title(i), list(cat.genres(i)), float(s), r, int(c),
+                           [m.get(i) for m in listed]) for r, (i, s, c) in enumerate(ranking.fused, start=1)]
     clock.lap("recommend")
 
-    scorer = HistoryScorer(model, dense)
+    scorer = HistoryScorer(model, dense, _item_table(checkpoint))
     attention = scorer.attention  # [K, L] or None
     if attention is None:
         exp.notices.append(f"{checkpoint.name} has no attention over the history, so there is no attention "
@@ -265,31 +281,34 @@ def _check_convergence(exp: Explanation, gaps: np.ndarray, deltas: np.ndarray, m
     share = np.abs(deltas) / np.maximum(np.abs(gaps), 1e-9)  # [T]
     if share.max() > 0.05:
         exp.notices.append(
-            f"Integrated Gradients is approximate here: its values miss up to {100 * share.max():.0f} % of the "
-            f"score change (convergence delta) for {int((share > 0.05).sum())} target(s). More steps help when "
-            f"the cause is too few steps; if {model_name} stops gradients inside the model (e.g. detached "
-            "routing), more steps do not, and occlusion is the reliable method."
+            f"Integrated Gradients is approximate here: its values miss up to {100 * share.max():.0f} % of "
+            f"the score change (convergence delta) for {int((share > 0.05).sum())} target(s). More steps "
+            f"help when the cause is too few steps; if {model_name} stops gradients inside the model (e.g. "
+            "detached routing), more steps do not, and occlusion is the reliable method."
         )
 
 
-def _targets(checkpoint, scorer: HistoryScorer, ranking: _Ranking, fused: list[FusedItem],
+def _targets(checkpoint: Checkpoint, scorer: HistoryScorer, ranking: _Ranking, fused: list[FusedItem],
              settings: ExplainSettings):
     """The items to explain (settings.targets, else the top ``num_targets`` fused) and their interests:
     the fused list's contributor, or for an item outside the list the contributor under the same fusion
     over the whole catalogue (the max merge for "diverse", whose contributors are max-merge ones)."""
     vocab = checkpoint.vocab
     vectors = torch.as_tensor(ranking.vectors)  # [K, d]
-    ids = list(settings.targets) if settings.targets is not None else [f.item_id for f in fused[: settings.num_targets]]
+    top = [f.item_id for f in fused[: settings.num_targets]]
+    ids = list(settings.targets) if settings.targets is not None else top
     in_list = {f.item_id: f.contributor for f in fused}
     if any(i not in in_list for i in ids):
         mode = "max" if settings.fusion == "diverse" else settings.fusion
-        contributor = fuse(interest_scores(vectors[None], scorer.table), mode, settings.tau).contributor[0]  # [N]
+        scores = interest_scores(vectors[None], scorer.table)  # [1, K, N]
+        contributor = fuse(scores, mode, settings.tau).contributor[0]  # [N]
         in_list = {**{i: int(contributor[vocab.index(i)]) for i in ids}, **in_list}
     return scorer.targets(vectors, ids, vocab.encode(ids), [in_list[i] for i in ids])
 
 
-def _add_diff(exp: Explanation, checkpoint, baseline: list[int], edited_from: tuple[list[int], list[int]],
-              settings: ExplainSettings, item_map: ItemMap | None) -> None:
+def _add_diff(exp: Explanation, checkpoint: Checkpoint, baseline: list[int],
+              edited_from: tuple[list[int], list[int]], settings: ExplainSettings,
+              item_map: ItemMap | None) -> None:
     """Compare with the baseline history: edits, fused entries/exits and rank moves, interest shifts.
 
     ``baseline`` is what the model reads (truncated); ``edited_from`` holds the whole baseline and edited
@@ -300,7 +319,9 @@ def _add_diff(exp: Explanation, checkpoint, baseline: list[int], edited_from: tu
                     checkpoint.vocab.encode(edited_from[0]))
         old_fused, old_vectors = [i for i, _, _ in old.fused], old.vectors
     else:
-        old_fused, old_vectors = [f.item_id for f in _popularity(checkpoint, settings.top_n)], np.zeros((0, 0))
+        old_fused = [f.item_id for f in _popularity(checkpoint, settings.top_n)]
+        old_vectors = np.zeros((0, 0))
     vectors = np.asarray([i.vector for i in exp.interests]) if exp.interests else np.zeros((0, 0))
     old_xy = item_map.place(old_vectors) if item_map is not None and len(old_vectors) else None
-    exp.diff = history_diff(*edited_from, old_fused, [f.item_id for f in exp.fused], old_vectors, vectors, old_xy)
+    new_fused = [f.item_id for f in exp.fused]
+    exp.diff = history_diff(*edited_from, old_fused, new_fused, old_vectors, vectors, old_xy)

@@ -54,7 +54,8 @@ def normalised_area(scores: np.ndarray, center: np.ndarray | float, spread: np.n
 
 
 def deletion_curves(
-    scorer: HistoryScorer, targets: Targets, attributions: dict[str, np.ndarray], random_orders: int, seed: int
+    scorer: HistoryScorer, targets: Targets, attributions: dict[str, np.ndarray], random_orders: int,
+    seed: int,
 ) -> list[DeletionCurve]:
     """One curve per (method, target), each carrying the random reference (mean area and mean score curve).
 
@@ -66,7 +67,9 @@ def deletion_curves(
     if T == 0 or L == 0:
         return []
     rng = np.random.default_rng(seed)
-    random = np.stack([rng.permutation(L) for _ in range(random_orders)]) if random_orders > 0 else None  # [R, L]
+    random = None  # [R, L] the random orders
+    if random_orders > 0:
+        random = np.stack([rng.permutation(L) for _ in range(random_orders)])
     blocks = [keep_masks(deletion_order(v)).reshape(T * L, L) for v in attributions.values()]  # [T*L, L] each
     if random is not None:
         blocks.append(keep_masks(random).reshape(random_orders * L, L))  # [R*L, L]
@@ -78,13 +81,14 @@ def deletion_curves(
     if random is not None:
         rows = inverse[M * T * L :]  # [R*L] rows of `unique`, shared by every target
         dense, interest = targets.repeat(random_orders * L)  # [T*R*L]
-        rand = scorer.scores(vectors[rows.repeat(T)], dense, interest).double().numpy().reshape(T, random_orders, L)
+        rand = scorer.scores(vectors, dense, interest, rows.repeat(T)).double().numpy()
+        rand = rand.reshape(T, random_orders, L)
         rand_area = normalised_area(rand, targets.center[:, None], targets.spread[:, None]).mean(1)  # [T]
         rand_mean = rand.mean(1)  # [T, L]
     out: list[DeletionCurve] = []
     rows = inverse[: M * T * L]  # [M*T*L] rows of `unique`, method-major then target then step
     dense, interest = (x.repeat(M) for x in targets.repeat(L))  # [M*T*L]
-    all_scores = scorer.scores(vectors[rows], dense, interest).double().numpy().reshape(M, T, L)
+    all_scores = scorer.scores(vectors, dense, interest, rows).double().numpy().reshape(M, T, L)
     all_ranks = scorer.ranks(vectors, dense, interest, rows).numpy().reshape(M, T, L)
     for m, method in enumerate(attributions):
         scores, ranks = all_scores[m], all_ranks[m]  # [T, L] each

@@ -37,14 +37,25 @@ class Targets:
         return self.dense.repeat_interleave(n), self.interest.repeat_interleave(n)
 
 
+def _pick(vectors: Tensor, interest: Tensor, rows: Tensor | None = None) -> Tensor:
+    """``vectors[rows, interest]`` for vectors [R, K, d] (rows default 0..B-1) → [B, d], as one index_select
+    on the flattened vectors (advanced indexing copies the same rows several times slower)."""
+    rows = torch.arange(len(interest)) if rows is None else rows
+    flat = vectors.reshape(-1, vectors.shape[-1])  # [R*K, d]
+    return flat.index_select(0, rows * vectors.shape[1] + interest)  # [B, d]
+
+
 class HistoryScorer:
     """Packs histories the model's way (left-aligned, most recent ``max_length``) and scores targets."""
 
-    def __init__(self, model: torch.nn.Module, history: Sequence[int]) -> None:
+    def __init__(self, model: torch.nn.Module, history: Sequence[int], table: Tensor | None = None) -> None:
+        """``table``: ``model.item_embeddings()`` when the caller already has it (else it is computed)."""
         self.model = model
         self.history = np.asarray(list(history), dtype=np.int64)  # [L] dense ids, oldest first
-        with torch.no_grad():
-            self.table = model.item_embeddings().detach()  # [N, d]
+        if table is None:
+            with torch.no_grad():
+                table = model.item_embeddings().detach()  # [N, d]
+        self.table = table  # [N, d]
 
     @property
     def length(self) -> int:
@@ -72,11 +83,15 @@ class HistoryScorer:
         comirec-sa/-dr, the MLP's bias for youtube-dnn, the final LayerNorm of a zero state for sasrec). The
         batch is always at least one position wide: a zero-width batch is outside the model contract (sasrec
         indexes its last real position and failed on it with IndexError)."""
-        order = np.argsort(~keep, axis=1, kind="stable")  # [B, L] kept positions first, in history order
-        kept = np.take_along_axis(keep, order, axis=1)  # [B, L]
-        width = max(1, int(kept.sum(1).max()))
-        items = np.where(kept, self.history[order], 0)[:, :width]  # [B, L']
-        return torch.from_numpy(np.ascontiguousarray(items)), torch.from_numpy(np.ascontiguousarray(kept[:, :width]))
+        counts = keep.sum(1)  # [B] items each row keeps
+        width = max(1, int(counts.max()))
+        rows, cols = np.nonzero(keep)  # row-major: each row's kept positions in history order
+        starts = np.repeat(np.cumsum(counts) - counts, counts)  # [nnz] index of each row's first kept item
+        slots = np.arange(len(rows)) - starts  # [nnz] where each kept item goes in its row
+        items = np.zeros((len(keep), width), dtype=np.int64)  # [B, L'] padding 0
+        items[rows, slots] = self.history[cols]
+        mask = np.arange(width)[None, :] < counts[:, None]  # [B, L']
+        return torch.from_numpy(items), torch.from_numpy(mask)
 
     def interests_kept(self, keep: np.ndarray, buckets: int = 8) -> Tensor:
         """Interest vectors of the history restricted to each row of ``keep`` [B, L]: [B, K, d].
@@ -100,47 +115,50 @@ class HistoryScorer:
         embedded by indexing the table instead of re-running the embedding (with its side features) on
         every position of every copy. Checked, not assumed, so a model whose history embedding adds
         positions or context keeps its own ``embed_history``."""
-        ids = torch.from_numpy(np.append(self.history, 0))[None]  # [1, L+1] the history and a padding position
+        ids = torch.from_numpy(np.append(self.history, 0))[None]  # [1, L+1] the history, then padding
         with torch.no_grad():
             return torch.equal(self.model.embed_history(ids), self.table[ids])
 
     def _interests_packed(self, items: Tensor, mask: Tensor) -> Tensor:
         """``model.interests(items, mask)`` for a batch of edited copies of the history: [B, K, d]."""
         if self.embeds_by_lookup:
-            return self.model.interests_from_embedded(self.table[items], items, mask)  # [B, K, d]
+            embedded = self.table.index_select(0, items.reshape(-1)).view(*items.shape, -1)  # [B, L, d]
+            return self.model.interests_from_embedded(embedded, items, mask)  # [B, K, d]
         return self.model.interests(items, mask)  # [B, K, d]
 
-    def scores(self, vectors: Tensor, dense: Tensor, interest: Tensor) -> Tensor:
-        """s_j(t) per row: vectors [B, K, d], dense [B], interest [B] → [B]."""
-        chosen = vectors[torch.arange(len(dense)), interest]  # [B, d]
-        return (chosen * self.table[dense]).sum(-1)  # [B]
+    def scores(self, vectors: Tensor, dense: Tensor, interest: Tensor, rows: Tensor | None = None) -> Tensor:
+        """s_j(t) per row: row b scores ``vectors[rows[b], interest[b]]`` (``rows`` defaults to 0..B-1),
+        vectors [R, K, d], dense [B], interest [B] → [B]."""
+        return (_pick(vectors, interest, rows) * self.table.index_select(0, dense)).sum(-1)  # [B]
 
     def ranks(self, vectors: Tensor, dense: Tensor, interest: Tensor, rows: Tensor | None = None,
-              chunk: int = 256) -> Tensor:
-        """The target's rank (1-based, ties counted against it) in interest j's ranking of the whole catalogue:
-        1 + the number of other items scoring at least s_j(t) (as ``scores`` computes it), for row b's vector
-        ``vectors[rows[b], interest[b]]`` (``rows`` defaults to 0..B-1): vectors [R, K, d], the rest [B] → [B].
+              chunk: int = 512) -> Tensor:
+        """The target's rank (1-based, ties counted against it) in interest j's ranking of the catalogue:
+        1 + the number of other items scoring at least s_j(t) (as ``scores`` computes it), for row b's
+        vector ``vectors[rows[b], interest[b]]`` (``rows`` default 0..B-1): vectors [R, K, d], rest [B] → [B].
 
-        Rows that share a (row, interest) pair (the deletion curves of targets retrieved by one interest under
-        one order, the full history of every curve) are scored against the catalogue once; the catalogue is
-        walked in chunks and each block counted while it is in cache, so [B, N] scores are never stored.
+        Rows that share a (row, interest) pair (the curves of targets retrieved by one interest under one
+        order, the full history of every curve) are scored against the catalogue once, and the catalogue is
+        walked in chunks, each block counted while it is in cache: the [B, N] scores are never stored.
         """
         rows = torch.arange(len(dense)) if rows is None else rows
         if len(dense) == 0:
             return torch.zeros(0, dtype=torch.long)
         K = vectors.shape[1]
         pairs, which = torch.unique(rows * K + interest, return_inverse=True)  # [P], [B]
-        chosen = vectors[pairs // K, pairs % K]  # [P, d]
-        own = (chosen[which] * self.table[dense]).sum(-1, keepdim=True)  # [B, 1] s_j(t), as scores() gives it
-        column = dense - 1  # [B] the target's column in table[1:]
+        chosen = _pick(vectors, pairs % K, pairs // K)  # [P, d]
+        own = self.scores(vectors, dense, interest, rows)[:, None]  # [B, 1] s_j(t), as the curves show it
         catalogue = self.table[1:]  # [N-1, d]
-        counts = torch.zeros(len(dense), dtype=torch.long)  # [B]
-        for start in range(0, len(catalogue), chunk):
-            block = (chosen @ catalogue[start : start + chunk].T)[which]  # [B, c]
-            mine = ((column >= start) & (column < start + chunk)).nonzero()[:, 0]  # rows whose target is here
-            block[mine, column[mine] - start] = torch.inf  # the target counts itself once, whatever its rounding
-            counts += block.ge_(own).sum(1).long()  # [B] (ge_ in place on floats: 3x faster than a bool tensor)
-        return counts  # [B]
+        by_column = torch.argsort(dense - 1)  # [B] rows in the order of their target's column in `catalogue`
+        column = (dense - 1)[by_column]  # [B] ascending
+        bounds = torch.searchsorted(column, torch.arange(0, len(catalogue) + chunk, chunk)).tolist()
+        counts = torch.zeros(len(dense), dtype=torch.float64)  # [B]
+        for c, start in enumerate(range(0, len(catalogue), chunk)):
+            block = (chosen @ catalogue[start : start + chunk].T).index_select(0, which)  # [B, c]
+            mine = slice(bounds[c], bounds[c + 1])  # the rows whose target is in this chunk
+            block[by_column[mine], column[mine] - start] = torch.inf  # itself: counted once, however rounded
+            counts += block.ge_(own).sum(1)  # [B] (ge_ in place on floats: 3x faster than a bool tensor)
+        return counts.long()  # [B]
 
     @cached_property
     def history_matters(self) -> bool:
@@ -150,7 +168,8 @@ class HistoryScorer:
             embedded = self.model.embed_history(items).detach().requires_grad_()  # [1, L, d]
             return bool(self.model.interests_from_embedded(embedded, items, mask).requires_grad)
 
-    def targets(self, vectors: Tensor, item_ids: Sequence[int], dense: Sequence[int], interest: Sequence[int]) -> Targets:
+    def targets(self, vectors: Tensor, item_ids: Sequence[int], dense: Sequence[int],
+                interest: Sequence[int]) -> Targets:
         """Targets with their score s_j(t) and the catalogue statistics of interest j, from the full
         history's interest vectors [K, d]."""
         dense_t = torch.as_tensor(list(dense), dtype=torch.long)  # [T]

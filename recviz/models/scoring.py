@@ -247,11 +247,14 @@ def diverse_rerank(
     return RankedList(ids, merged.scores.gather(1, ids), merged.contributor.gather(1, ids))
 
 
-def score_items(model, items: Tensor, mask: Tensor) -> tuple[Tensor, Tensor]:
-    """Interest vectors [B, K, d] and per-interest scores [B, K, N] of a padded batch (no gradients)."""
+def score_items(model, items: Tensor, mask: Tensor,
+                item_table: Tensor | None = None) -> tuple[Tensor, Tensor]:
+    """Interest vectors [B, K, d] and per-interest scores [B, K, N] of a padded batch (no gradients).
+    ``item_table`` is ``model.item_embeddings()`` when the caller already has it (it is not recomputed)."""
     with torch.no_grad():
         vectors = model.interests(items, mask)                       # [B, K, d]
-        scores = interest_scores(vectors, model.item_embeddings())   # [B, K, N]
+        table = model.item_embeddings() if item_table is None else item_table  # [N, d]
+        scores = interest_scores(vectors, table)                     # [B, K, N]
     return vectors, scores
 
 
@@ -281,6 +284,7 @@ def recommend(
     exclude_history: bool = True,
     item_genres: np.ndarray | Tensor | None = None,
     seen: Tensor | None = None,
+    item_table: Tensor | None = None,
 ) -> Recommendations:
     """Per-interest and fused top-``top_n`` lists over the full catalogue for a padded batch.
 
@@ -296,7 +300,7 @@ def recommend(
     if seen is not None and seen.shape[0] != items.shape[0]:
         raise ConfigError(f"seen has {seen.shape[0]} histories but items has {items.shape[0]}; "
                           "pass one per row")
-    vectors, scores = score_items(model, items, mask)                # [B, K, d], [B, K, N]
+    vectors, scores = score_items(model, items, mask, item_table)    # [B, K, d], [B, K, N]
     history = items if seen is None else seen                        # [B, L] or [B, H]
     banned = banned_items(history, scores.shape[-1], exclude_history)  # [B, N]
     masked = scores.masked_fill(banned[:, None, :], NEG_INF)         # [B, K, N]
