@@ -14,13 +14,18 @@ PYTEST_ARGS ?=
 
 setup: $(STAMP)
 
-$(STAMP): pyproject.toml
+PLUGIN := examples/recviz-plugin-example
+
+$(STAMP): pyproject.toml $(PLUGIN)/pyproject.toml
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "recviz needs $(PYTHON) on PATH (or run: make PYTHON=/path/to/python3.11 ...)"; exit 1; }
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	# torch first and pinned: a CPU wheel; an unpinned torch pulls a multi-GB CUDA build
 	$(PY) -m pip install --quiet torch==2.13.0
 	$(PY) -m pip install --quiet -e ".[dev]"
+	# the worked example of a model plugin (docs/extending.md), which the tests run end to end; --no-deps:
+	# its one dependency is recviz, installed just above, so it can never pull another torch
+	$(PY) -m pip install --quiet --no-deps -e $(PLUGIN)
 	# the first `import umap` compiles with numba (~25 s): pay it once here, not in the app or the tests
 	$(PY) -c "import umap"
 	touch $(STAMP)
@@ -44,7 +49,7 @@ test: $(STAMP) browser
 	$(PY) -m pytest -q -n 2 --dist loadfile $(PYTEST_ARGS)
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check recviz tests bench app.py
+	$(VENV)/bin/ruff check recviz tests bench app.py scripts $(PLUGIN)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache *.egg-info

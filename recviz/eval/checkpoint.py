@@ -59,15 +59,19 @@ def evaluate_checkpoint(
     path: str | Path,
     protocol: str | None = None,
     ks: tuple[int, ...] = (10, 20, 50),
-    fusion: str = "max",
+    fusion: str | None = None,
     exclude_history: bool = True,
     part: str = "test",
     data: str | Path | None = None,
 ) -> CheckpointEvaluation:
-    """Load the checkpoint at ``path``, rebuild its split under ``protocol`` and evaluate ``part``."""
+    """Load the checkpoint at ``path``, rebuild its split under ``protocol`` and evaluate ``part``.
+
+    ``fusion`` defaults to the model's own (``model``) when it has interest weights (SINE), else ``max``."""
     if part not in SPLIT_PARTS:
         raise ConfigError(f"unknown split part {part!r}; choose one of {', '.join(SPLIT_PARTS)}")
     checkpoint = load_checkpoint(path)
+    if fusion is None:
+        fusion = "model" if getattr(checkpoint.model, "has_interest_weights", False) else "max"
     split = rebuild_training(checkpoint, protocol, data).split
     notes = []
     trained = checkpoint.record.data.protocol

@@ -22,6 +22,8 @@ from recviz.models.scoring import (
     banned_items,
     fused_ranking_scores,
     item_genre_matrix,
+    model_fusion_scores,
+    model_weights,
     pad_histories,
     score_items,
     seen_histories,
@@ -96,8 +98,9 @@ def evaluate(
     """Mean Recall/NDCG/HitRate/MAP@K, MRR and AUC (and, with a catalogue, diversity@K and coverage@K).
 
     Histories are truncated to ``model.max_length`` (most recent kept). ``fusion`` is ``max`` (ComiRec's
-    merge, the field's protocol) or ``weighted``; the diverse fusion re-ranks a short list and has no
-    full-catalogue ranking to measure. Diversity needs ``catalogue`` for the items' genres.
+    merge, the field's protocol), ``weighted`` or ``model`` (the model's own weights, SINE's); the diverse
+    fusion re-ranks a short list and has no full-catalogue ranking to measure. Diversity needs ``catalogue``
+    for the items' genres.
     """
     ks = _checked_settings(fusion, ks, batch_size)
     start = time.perf_counter()
@@ -164,9 +167,11 @@ def _rank_batch(model, histories: list[list[int]], targets: list[list[int]], k_m
     """Score and rank one batch of dense histories over the whole catalogue."""
     items, mask = pad_histories(histories, model.max_length)  # [B, L] most recent items
     seen = seen_histories(histories)                          # [B, H] the whole history is excluded
-    _, scores = score_items(model, items, mask)              # [B, K, N]
+    vectors, scores = score_items(model, items, mask)        # [B, K, d], [B, K, N]
+    weights = model_weights(model, items, mask) if fusion == "model" else None  # [B, K]
+    exact = model_fusion_scores(model, vectors, weights, fusion)  # [B, N] the model's own fused scores
     num_items = scores.shape[-1]
-    fused = fused_ranking_scores(scores, seen, fusion, tau, exclude_history).scores  # [B, N]
+    fused = fused_ranking_scores(scores, seen, fusion, tau, exclude_history, weights, exact).scores  # [B, N]
     ranked = top_k(fused, k_max)[1].numpy()                   # [B, Kmax]
     target_mask = np.zeros((len(targets), num_items), dtype=bool)  # [B, N]
     for b, t in enumerate(targets):

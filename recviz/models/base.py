@@ -37,3 +37,14 @@ class MultiInterestModel(Protocol):
     # [B, K, d]
     def interests_from_embedded(self, embedded: Tensor, items: Tensor, mask: Tensor) -> Tensor: ...
     def config(self) -> dict: ...                                   # every argument that rebuilds the model
+
+
+class OwnFusion(Protocol):
+    """Optional part of the contract: a model that fuses its interests with its own user-level weights
+    (SINE: ``R(i) = Σ_j w_j · s_j(i)``, the weights computed from the history) sets ``has_interest_weights``
+    and gives them; the ``model`` fusion (``recviz.options``) then ranks by them and the interests show them
+    as their weights. Without the flag (read with ``getattr(model, "has_interest_weights", False)``) the
+    model is fused by recviz's own fusions only."""
+
+    has_interest_weights: bool
+    def interest_weights(self, items: Tensor, mask: Tensor) -> Tensor: ...  # [B, K]  rows sum to 1

@@ -149,7 +149,8 @@ def read_header(file: Path, path: Path, record: CheckpointRecord | None) -> dict
     size = file.stat().st_size
     with open(file, "rb") as fh:
         head = fh.read(16)
-        if head[:1] == b"\x80" or head[:2] == b"PK":
+        # a safetensors header (JSON) starts at byte 8 with "{"; its length's first byte may be 0x80 itself
+        if head[8:9] != b"{" and (head[:1] == b"\x80" or head[:2] == b"PK"):
             raise _fail(path, record, f"{file} is a pickle-based file (torch.save / pickle), "
                         "not safetensors; recviz never unpickles files because that can run arbitrary code")
         length = struct.unpack("<Q", head[:8])[0] if len(head) >= 8 else size

@@ -108,6 +108,7 @@ class HistoryModel(nn.Module):
 
     name: str = ""
     has_attention: bool = True
+    has_interest_weights: bool = False
 
     def __init__(self, num_items: int, dim: int, num_interests: int, max_length: int,
                  num_genres: int = 0, num_year_buckets: int = 0) -> None:
@@ -141,3 +142,8 @@ class HistoryModel(nn.Module):
 
     def attention(self, items: Tensor, mask: Tensor) -> Tensor:
         raise NotImplementedError
+
+    def interest_weights(self, items: Tensor, mask: Tensor) -> Tensor:
+        """The model's own user-level interest weights [B, K] (only when ``has_interest_weights``)."""
+        raise NotImplementedError(f"{self.name} fuses its interests with recviz's fusions; "
+                                  "it has no interest weights of its own")

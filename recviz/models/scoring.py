@@ -5,7 +5,8 @@ is the ranking the metrics measured:
 
 - ``pad_histories``: dense-id histories → left-aligned padded batch (most recent ``max_length`` kept);
 - ``interest_scores``: ``s_j(i) = v_j · e_i`` for every interest and every catalogue item;
-- ``fuse``: one score per item, ``weighted`` (the seed's attention-weighted fusion) or ``max`` (ComiRec);
+- ``fuse``: one score per item, ``weighted`` (the seed's attention-weighted fusion), ``max`` (ComiRec) or
+  ``model``: the model's own user-level interest weights (SINE; see :class:`recviz.models.base.OwnFusion`);
 - ``diverse_rerank``: ComiRec's greedy aggregation trading score for genre diversity with a factor λ;
 - ``top_k``: full-catalogue top-k with deterministic ties (lower dense index first);
 - ``recommend``: all of the above for one batch, returned as :class:`Recommendations`.
@@ -58,6 +59,7 @@ class Recommendations:
     fused_scores: Tensor         # [B, n]
     contributor: Tensor          # [B, n]  interest that contributed most to each fused item
     interest_vectors: Tensor     # [B, K, d]
+    interest_weights: Tensor | None = None  # [B, K] the model's own weights (OwnFusion models), else None
 
 
 def pad_histories(histories: Sequence[Sequence[int]], max_length: int) -> tuple[Tensor, Tensor]:
@@ -104,16 +106,43 @@ def interest_scores(interests: Tensor, item_emb: Tensor) -> Tensor:
     return torch.einsum("bkd,nd->bkn", interests, item_emb)          # [B, K, N]
 
 
-def fuse(scores: Tensor, mode: str = "weighted", tau: float = 1.0) -> FusedScores:
+def model_weights(model, items: Tensor, mask: Tensor) -> Tensor | None:
+    """The model's own user-level interest weights [B, K] (no gradients), or None for a model fused by
+    recviz's fusions only (see :class:`recviz.models.base.OwnFusion`)."""
+    if not getattr(model, "has_interest_weights", False):
+        return None
+    with torch.no_grad():
+        return model.interest_weights(items, mask)                   # [B, K]
+
+
+def own_fusion_scores(vectors: Tensor, weights: Tensor, item_emb: Tensor) -> Tensor:
+    """The ``model`` fusion computed as the model computes it: its user vector ``u = Σ_k w_k v_k`` (summed
+    in RecBole's order) scored against every item, ``u · e_i``: [B, K, d], [B, K], [N, d] → [B, N]. Equal to
+    ``Σ_k w_k s_k(i)`` up to float rounding, and to the model's own scores to the last bit."""
+    user = weights.unsqueeze(2).mul(vectors).sum(dim=1)              # [B, d]
+    return torch.matmul(user, item_emb.transpose(0, 1))              # [B, N]
+
+
+def fuse(scores: Tensor, mode: str = "weighted", tau: float = 1.0, weights: Tensor | None = None,
+         fused: Tensor | None = None) -> FusedScores:
     """Fuse per-interest scores [B, K, N] into one score per item.
 
     - ``weighted``: ``R(i) = Σ_j w_j(i)·s_j(i)`` with ``w_j(i) = softmax_j(s_j(i)/τ)``;
       contributor = ``argmax_j w_j(i)·s_j(i)``.
     - ``max`` (ComiRec's merge): ``R(i) = max_j s_j(i)``; contributor = ``argmax_j s_j(i)``.
+    - ``model``: the model's own user-level weights ``weights`` [B, K] (:func:`model_weights`),
+      ``R(i) = Σ_j w_j·s_j(i)``; contributor = ``argmax_j w_j·s_j(i)``. ``fused`` [B, N], when given, are
+      these scores as the model computes them (:func:`own_fusion_scores`), used instead of the sum.
 
     Ties between interests go to the lower interest index. ``diverse`` is a re-ranking of a list, not a
     score per item: use :func:`diverse_rerank`.
     """
+    if mode == "model":
+        if weights is None:
+            raise ConfigError("the 'model' fusion uses the model's own interest weights, and this model has "
+                              "none (e.g. recbole-sine has); choose the weighted or max fusion")
+        parts = weights[:, :, None] * scores                          # [B, K, N]
+        return FusedScores(parts.sum(dim=1) if fused is None else fused, parts.argmax(dim=1))
     if mode == "weighted":
         if tau <= 0:
             raise ConfigError(f"tau must be positive, got {tau}")
@@ -259,16 +288,17 @@ def score_items(model, items: Tensor, mask: Tensor,
 
 
 def fused_ranking_scores(
-    scores: Tensor, items: Tensor, fusion: str = "max", tau: float = 1.0, exclude_history: bool = True
+    scores: Tensor, items: Tensor, fusion: str = "max", tau: float = 1.0, exclude_history: bool = True,
+    weights: Tensor | None = None, fused: Tensor | None = None,
 ) -> FusedScores:
     """Fused score of every item for full-catalogue ranking, banned items at -inf (see :func:`banned_items`).
 
     ``items`` [B, L] are the histories whose items are banned (the whole history, which may be longer than
-    what the model reads).
+    what the model reads). ``weights`` and ``fused``: the ``model`` fusion's (see :func:`fuse`).
 
     Fusion runs on the raw scores (softmax over interests needs finite values), the ban is applied after.
     """
-    merged = fuse(scores, fusion, tau)                               # [B, N]
+    merged = fuse(scores, fusion, tau, weights, fused)               # [B, N]
     banned = banned_items(items, scores.shape[-1], exclude_history)  # [B, N]
     return FusedScores(merged.scores.masked_fill(banned, NEG_INF), merged.contributor)
 
@@ -292,8 +322,8 @@ def recommend(
     The history is ``seen`` [B, H] (padded dense ids) when given: the user's *whole* history, which may be
     longer than the ``items`` window the model reads; without it, only ``items`` is banned. Evaluation
     bans the whole history, so every list shown must do the same (see :func:`seen_histories`).
-    ``fusion`` is ``weighted`` / ``max`` (see :func:`fuse`) or ``diverse`` (see :func:`diverse_rerank`,
-    which needs ``item_genres`` from :func:`item_genre_matrix`).
+    ``fusion`` is ``weighted`` / ``max`` / ``model`` (see :func:`fuse`) or ``diverse`` (see
+    :func:`diverse_rerank`, which needs ``item_genres`` from :func:`item_genre_matrix`).
     """
     if top_n < 1:
         raise ConfigError(f"top_n must be at least 1, got {top_n}")
@@ -301,6 +331,8 @@ def recommend(
         raise ConfigError(f"seen has {seen.shape[0]} histories but items has {items.shape[0]}; "
                           "pass one per row")
     vectors, scores = score_items(model, items, mask, item_table)    # [B, K, d], [B, K, N]
+    weights = model_weights(model, items, mask)                      # [B, K] or None
+    exact = model_fusion_scores(model, vectors, weights, fusion, item_table)  # [B, N] or None
     history = items if seen is None else seen                        # [B, L] or [B, H]
     banned = banned_items(history, scores.shape[-1], exclude_history)  # [B, N]
     masked = scores.masked_fill(banned[:, None, :], NEG_INF)         # [B, K, N]
@@ -311,7 +343,18 @@ def recommend(
                               "pass item_genre_matrix(vocab, catalogue)")
         fused = diverse_rerank(masked, item_genres, top_n, diversity_lambda)
     else:
-        merged = fused_ranking_scores(scores, history, fusion, tau, exclude_history)  # [B, N]
+        merged = fused_ranking_scores(scores, history, fusion, tau, exclude_history, weights, exact)  # [B, N]
         values, ids = top_k(merged.scores, top_n)                    # [B, n]
         fused = RankedList(ids, values, merged.contributor.gather(1, ids))
-    return Recommendations(per_ids, per_scores, fused.ids, fused.scores, fused.contributor, vectors)
+    return Recommendations(per_ids, per_scores, fused.ids, fused.scores, fused.contributor, vectors, weights)
+
+
+def model_fusion_scores(model, vectors: Tensor, weights: Tensor | None, fusion: str,
+                        item_table: Tensor | None = None) -> Tensor | None:
+    """The ``model`` fusion's scores [B, N] as the model computes them (:func:`own_fusion_scores`), for
+    ``fuse(..., fused=...)``; None for another fusion or a model without weights."""
+    if fusion != "model" or weights is None:
+        return None
+    with torch.no_grad():
+        table = model.item_embeddings() if item_table is None else item_table  # [N, d]
+        return own_fusion_scores(vectors, weights, table)            # [B, N]

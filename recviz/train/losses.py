@@ -42,8 +42,12 @@ def softmax_loss(user: Tensor, item_emb: Tensor, targets: Tensor, negatives: Ten
 
 def batch_loss(model, items: Tensor, mask: Tensor, targets: Tensor, negatives: Tensor | None,
                selection: str = "argmax", power: float = 2.0) -> Tensor:
-    """The training loss of one batch through the contract (interests, item_embeddings)."""
+    """The training loss of one batch through the contract (interests, item_embeddings). A model with its
+    own interest weights (SINE) is trained on its own fused user vector ``Σ_k w_k v_k``, as it ranks."""
     item_emb = model.item_embeddings()  # [N, d]
     interests = model.interests(items, mask)  # [B, K, d]
-    user = select_interest(interests, item_emb[targets], selection, power)  # [B, d]
+    if getattr(model, "has_interest_weights", False):
+        user = model.interest_weights(items, mask).unsqueeze(2).mul(interests).sum(dim=1)  # [B, d]
+    else:
+        user = select_interest(interests, item_emb[targets], selection, power)  # [B, d]
     return softmax_loss(user, item_emb, targets, negatives)

@@ -19,7 +19,9 @@ SAMPLE = ROOT / "sample_data" / "ml-latest-small"
 SHIPPED = ROOT / "models" / "comirec-sa-ml-latest-small"
 MIN_RATING, KCORE = 4.0, 5
 SMALL = {"comirec-sa": {"dim": 16, "hidden": 32}, "comirec-dr": {"dim": 16}, "youtube-dnn": {"dim": 16},
-         "sasrec": {"dim": 16, "num_layers": 1}, "popularity": {}}
+         "sasrec": {"dim": 16, "num_layers": 1}, "popularity": {},
+         "recbole-sine": {"dim": 16}, "recbole-sasrec": {"dim": 16, "n_layers": 1, "inner_size": 32},
+         "recbole-gru4rec": {"dim": 16, "hidden_size": 16}}  # other models (plugins): their defaults
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -51,7 +53,7 @@ def checkpoints(tmp_path_factory, sequences) -> dict[str, Checkpoint]:
     out = {}
     for name in MODEL_NAMES:
         torch.manual_seed(0)
-        model = build_model(name, num_items=len(vocab), **SMALL[name])
+        model = build_model(name, num_items=len(vocab), **SMALL.get(name, {}))
         if name == "popularity":
             model.fit_counts(counts)
         save_checkpoint(root / name, model, vocab, dataset.catalogue, {"data": data}, item_counts=counts)

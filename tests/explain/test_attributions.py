@@ -13,6 +13,8 @@ from recviz.explain.scorer import HistoryScorer
 from recviz.models.registry import MODEL_NAMES
 from recviz.models.scoring import fuse, interest_scores
 
+SCALE_FREE = {"recbole-sine"}  # each interest is normalised: its score does not grow along IG's path
+
 
 def _setup(ckpt, history_raw, num_targets=3):
     """Scorer for the history and its top fused (max-merge) items as targets."""
@@ -62,13 +64,17 @@ def test_every_method_gives_one_finite_value_per_target_and_item(checkpoints, hi
 @pytest.mark.parametrize("name", MODEL_NAMES)
 def test_integrated_gradients_completeness(checkpoints, history, name):
     """sum(attributions) = s(history) − s(baseline) + the reported delta; the delta is small wherever the
-    model's gradients are exact (comirec-dr detaches its routing only while training)."""
+    model's gradients are exact (comirec-dr detaches its routing only while training) and its score is not
+    scale-free: SINE normalises each interest, so along IG's straight path from the all-zero baseline its
+    score is flat and jumps at the baseline itself; IG then misses most of the score, the delta reports it
+    and explain() says occlusion is the method to trust."""
     scorer, targets = _setup(checkpoints[name], history)
     result = METHODS["integrated_gradients"](scorer, targets, 50)
     gap = targets.scores - result.baseline_scores  # [T]
     sums = result.values.sum(1)  # [T]
     np.testing.assert_allclose(sums - gap, result.deltas, atol=1e-4)
-    assert np.all(np.abs(result.deltas) <= 0.01 * np.maximum(1.0, np.abs(gap)))
+    if name not in SCALE_FREE:
+        assert np.all(np.abs(result.deltas) <= 0.01 * np.maximum(1.0, np.abs(gap)))
     if name != "popularity":
         assert np.abs(sums).max() > 0  # the history matters to every model but popularity
 
@@ -102,8 +108,11 @@ def test_occlusion_equals_brute_force_leave_one_out(checkpoints, history, name):
             assert result.values[t, i] == pytest.approx(expected, abs=1e-5)
 
 
-@pytest.mark.parametrize("name", [n for n in MODEL_NAMES if n != "popularity"])
+@pytest.mark.parametrize("name", MODEL_NAMES)
 def test_attention_method_is_the_retrieving_interests_row(checkpoints, history, name):
+    if not checkpoints[name].model.has_attention:  # popularity, recbole-gru4rec: the method is not offered
+        assert not supports(checkpoints[name].model, "attention")
+        return
     scorer, targets = _setup(checkpoints[name], history)
     result = METHODS["attention"](scorer, targets, 0)
     for t in range(len(targets)):

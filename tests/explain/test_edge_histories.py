@@ -31,8 +31,11 @@ from recviz.models.scoring import pad_histories
 SAMPLE = Path(__file__).resolve().parents[2] / "sample_data" / "ml-latest-small"
 WINDOW = 6
 TINY = {"comirec-sa": {"dim": 16, "hidden": 32}, "comirec-dr": {"dim": 16}, "youtube-dnn": {"dim": 16},
-        "sasrec": {"dim": 16, "num_layers": 1}, "popularity": {}}
+        "sasrec": {"dim": 16, "num_layers": 1}, "popularity": {},
+        "recbole-sine": {"dim": 16}, "recbole-sasrec": {"dim": 16, "n_layers": 1, "inner_size": 32},
+        "recbole-gru4rec": {"dim": 16, "hidden_size": 16}}  # other models (plugins): their defaults
 NUM_TARGETS = 3
+SCALE_FREE = {"recbole-sine"}  # normalised interests: IG from the all-zero baseline misses the score's jump
 UNKNOWN = (-5, 0, 10**9)  # never MovieLens ids (checked below)
 
 # kind → history built from 8 distinct known raw ids ``a`` (oldest first); "unknown" mixes in UNKNOWN,
@@ -62,7 +65,7 @@ def tiny(tmp_path_factory, sequences):
     out = {}
     for name in MODEL_NAMES:
         torch.manual_seed(0)
-        model = build_model(name, num_items=len(vocab), max_length=WINDOW, **TINY[name])
+        model = build_model(name, num_items=len(vocab), max_length=WINDOW, **TINY.get(name, {}))
         if name == "popularity":
             model.fit_counts(counts)
         save_checkpoint(root / name, model, vocab, dataset.catalogue, {"data": {"name": "ml-latest-small"}},
@@ -126,7 +129,7 @@ def test_edge_history(tiny, name, method, kind):
     assert any("ignores the history" in n for n in exp.notices) == (name == "popularity")
 
     if not supports(model, method):  # attention on a model without attention: skipped with a notice
-        assert method == "attention" and name == "popularity"
+        assert method == "attention" and not model.has_attention
         assert any(f"The {method} attribution was skipped" in n for n in exp.notices)
         assert exp.attributions == [] and exp.faithfulness == []
         return
@@ -154,14 +157,16 @@ def test_edge_history(tiny, name, method, kind):
             assert a.baseline_score == pytest.approx(base, abs=1e-5)
             gap = a.target_score - base
             assert values.sum() - gap == pytest.approx(a.convergence_delta, abs=1e-5)
-            assert abs(values.sum() - gap) <= 1e-3 * max(1.0, abs(gap))  # completeness, 8 steps suffice here
+            if name not in SCALE_FREE:  # completeness, 8 steps suffice here (SINE: see test_attributions.py)
+                assert abs(values.sum() - gap) <= 1e-3 * max(1.0, abs(gap))
         elif method == "occlusion":
             for p in range(L):  # brute-force leave-one-out; the only item removed → the all-padding input
                 without = float(_interests(model, dense[:p] + dense[p + 1 :])[j] @ e)
                 assert values[p] == pytest.approx(a.target_score - without, abs=1e-5)
         else:
             assert a.values == exp.interests[j].attention
-    assert not any("Integrated Gradients is approximate" in n for n in exp.notices)
+    if name not in SCALE_FREE:
+        assert not any("Integrated Gradients is approximate" in n for n in exp.notices)
 
     # the same item at several positions: youtube-dnn's mean cannot tell the copies apart
     if name == "youtube-dnn" and kind == "one item repeated":

@@ -143,7 +143,9 @@ def test_every_model_explains(checkpoints, history, name):
         assert all(i.attention is None for i in exp.interests)
         assert any("attention attribution was skipped" in n for n in exp.notices)
         assert {a.method for a in exp.attributions} == {"integrated_gradients", "occlusion"}
-    assert not any("Integrated Gradients is approximate" in n for n in exp.notices)
+    # SINE's normalised interests are scale-free along IG's path: the notice says so (test_attributions.py)
+    approximate = any("Integrated Gradients is approximate" in n for n in exp.notices)
+    assert approximate == (name == "recbole-sine")
 
 
 def test_explicit_targets_and_diverse_fusion(checkpoints, history):

@@ -64,7 +64,7 @@ def test_validation_reads_the_registries(fakes) -> None:
     parsed = ViewState.parse_query_params({"user": "15", "fusion": "mean", "tau": "9", "method": "shap"})
     assert parsed.problems == [] and (parsed.view.fusion, parsed.view.tau,
                                       parsed.view.methods) == ("mean", 9.0, ("shap",))
-    with pytest.raises(ConfigError, match="choose one of weighted, max, diverse, mean"):
+    with pytest.raises(ConfigError, match="choose one of weighted, max, diverse, model, mean"):
         ExplainSettings(fusion="median")
     with pytest.raises(ConfigError, match="a number from 0.1 to 10, got 11"):
         ExplainSettings(tau=11)
@@ -141,7 +141,9 @@ def test_the_sidebar_is_drawn_from_the_descriptors(app_env, fakes) -> None:
     at = new_app()
     assert_healthy(at)
     fusion = at.segmented_control(key="w_fusion")
-    assert fusion.options == [f.label for f in FUSIONS.values()] and "Mean of interests" in fusion.options
+    # the fusions the shipped comirec-sa supports: all but the model's own weights (SINE's)
+    assert fusion.options == [f.label for f in FUSIONS.values() if not f.needs]
+    assert "Mean of interests" in fusion.options and options.MODEL.label not in fusion.options
     assert fusion.help == options.fusion_help() and "mean: the mean of the interests' scores" in fusion.help
     methods = at.multiselect(key="w_methods")
     assert methods.options == [m.label for m in METHODS.values()] and "Shapley values" in methods.options
