@@ -13,13 +13,14 @@ from typing import Annotated
 import typer
 from typer.core import TyperCommand
 
-from recviz.config import ExplainSettings, TrainConfig
+from recviz.config import ExplainSettings, SearchBudget, TrainConfig
 from recviz.errors import RecvizError
 from recviz.options import (
     DIVERSITY_LAMBDA,
     FUSIONS,
     IG_STEPS,
     MAX,
+    MODEL,
     TAU,
     TOP_N,
     fusion_help,
@@ -162,7 +163,8 @@ def train_cmd(
 
 
 _EVAL_FUSION_HELP = "Fusion over interests (one that scores every item): " + "; ".join(
-    f"{f.name}: {f.help}" for f in FUSIONS.values() if f.scores_every_item) + "."
+    f"{f.name}: {f.help}" for f in FUSIONS.values() if f.scores_every_item) + (
+    f". Default: {MODEL.name} for a model with its own interest weights, else {MAX.name}.")
 
 
 @app.command("evaluate")
@@ -176,7 +178,7 @@ def evaluate_cmd(
     more_k: Annotated[list[int] | None, typer.Argument(hidden=True, show_default=False)] = None,
     json_file: Annotated[Path | None,
                          typer.Option("--json", help="Also write the results as JSON here.")] = None,
-    fusion: Annotated[str, typer.Option(help=_EVAL_FUSION_HELP)] = MAX.name,
+    fusion: Annotated[str | None, typer.Option(help=_EVAL_FUSION_HELP)] = None,
     include_history: Annotated[bool, typer.Option(help="Let history items be recommended "
                                                        "(default: excluded).")] = False,
     split: Annotated[str, typer.Option(help="Cases to evaluate: test or valid.")] = "test",
@@ -201,6 +203,17 @@ _METHODS_HELP = f"Attribution methods, comma-separated (default all). {methods_h
 _TARGETS_HELP = f"Item ids to explain (default: the top {_EXPLAIN.num_targets} fused)."
 _INCLUDE_HELP = ("Let items of the user's history be recommended (default: every list leaves out the whole "
                  "history, as evaluation does; the app's \"Show already-seen items\").")
+
+_CF_BUDGET = SearchBudget()
+_CF_HELP = ("Recommended item ids (1,2,3): for each, the fewest history items whose removal drops it out of "
+            "the top-N, verified by re-scoring (a Counterfactuals section).")
+_WHY_NOT_HELP = ("Item ids not recommended (1,2,3): for each, its rank in each interest's list and the fused "
+                 "list, and the fewest additions of nearby items that bring it into the top-N, verified.")
+_CF_CHECK_HELP = ("Add the counterfactual faithfulness check: how often each method's top-1/3/5 attributed "
+                  "items drop the top 5 recommendations out of the top-N, against random items.")
+_CF_METHOD_HELP = "Attribution method that orders the removal candidates (default: the first of --methods)."
+_CF_SIZE_HELP = "Counterfactual search budget: at most this many items removed or added."
+_CF_CANDIDATES_HELP = "Counterfactual search budget: at most this many candidate edits re-scored."
 
 # --- explain, report, project -----------------------------------------------------------------------------
 
@@ -259,6 +272,12 @@ def explain_cmd(
     include_history: Annotated[bool, typer.Option(help=_INCLUDE_HELP)] = not _EXPLAIN.exclude_history,
     fmt: Annotated[str, typer.Option("--format", help="html or json.")] = "html",
     threads: Annotated[int, typer.Option(help="Torch CPU threads (1 is fastest on a shared CPU).")] = 1,
+    counterfactual: Annotated[str | None, typer.Option(help=_CF_HELP)] = None,
+    why_not: Annotated[str | None, typer.Option(help=_WHY_NOT_HELP)] = None,
+    counterfactual_check: Annotated[bool, typer.Option(help=_CF_CHECK_HELP)] = False,
+    counterfactual_method: Annotated[str | None, typer.Option(help=_CF_METHOD_HELP)] = None,
+    max_edit_size: Annotated[int, typer.Option(help=_CF_SIZE_HELP)] = _CF_BUDGET.max_size,
+    max_candidates: Annotated[int, typer.Option(help=_CF_CANDIDATES_HELP)] = _CF_BUDGET.max_candidates,
 ) -> None:
     """Explain one user's recommendations (optionally after edits) and write an HTML or JSON report."""
     import torch
@@ -275,6 +294,14 @@ def explain_cmd(
     item_map, map_notice = _stored_map(ckpt)
     edits = HistoryEdits.from_lists(_id_list(remove, "--remove"), _id_list(add, "--add"))
     exp = explain_history(ckpt, user, edits, settings, item_map=item_map)
+    if counterfactual or why_not or counterfactual_check:
+        from recviz.explain import counterfactual as cf
+
+        cf.add_counterfactuals(
+            exp, ckpt, cf.current_history(ckpt, user, edits), settings,
+            remove=_id_list(counterfactual, "--counterfactual"), why_not_items=_id_list(why_not, "--why-not"),
+            check=counterfactual_check, method=counterfactual_method,
+            budget=SearchBudget(max_edit_size, max_candidates))
     exp.notices.extend([map_notice] if map_notice else [])
     path = write_report(exp, out, fmt, item_map)
     for notice in exp.notices:
@@ -347,6 +374,130 @@ def project_cmd(
     item_map = project_checkpoint(checkpoint, seed=seed)
     typer.echo(f"wrote the interest map of {len(item_map.item_ids)} items to {checkpoint} "
                f"({item_map.meta.get('seconds', 0):.0f} s)")
+
+
+# --- compare, timeline ------------------------------------------------------------------------------------
+
+_EDITS_HELP = ("History edits replayed on the user's history, as the app's links write them: -ID removes, "
+               "+ID adds as the most recent, ID@P moves (0 = oldest); comma-separated, e.g. "
+               "--edits=-12,+5,7@0.")
+
+
+def _edits(text: str | None):
+    from recviz.explain.edits import HistoryEdits
+
+    return HistoryEdits.parse((text or "").replace(",", " ").split())
+
+
+@app.command("compare")
+def compare_cmd(
+    checkpoint: Annotated[Path, typer.Option(help="Checkpoint directory of side A.")],
+    user: Annotated[int, typer.Option(help="User id from checkpoint A's data set.")],
+    out: Annotated[Path, typer.Option(help="Report file to write (or an existing directory).")],
+    other: Annotated[Path | None,
+                     typer.Option(help="Side B: another checkpoint on the same history.")] = None,
+    vs_user: Annotated[int | None, typer.Option(help="Side B: another user on the same checkpoint.")] = None,
+    edits: Annotated[str | None, typer.Option(help=_EDITS_HELP + " They apply to side A's user.")] = None,
+    top_n: Annotated[int, typer.Option(help=param_help(TOP_N))] = _EXPLAIN.top_n,
+    fusion: Annotated[str, typer.Option(help=_FUSION_HELP)] = _EXPLAIN.fusion,
+    tau: Annotated[float, typer.Option(help=param_help(TAU))] = _EXPLAIN.tau,
+    diversity_lambda: Annotated[
+        float, typer.Option(help=param_help(DIVERSITY_LAMBDA))] = _EXPLAIN.diversity_lambda,
+    include_history: Annotated[bool, typer.Option(help=_INCLUDE_HELP)] = not _EXPLAIN.exclude_history,
+    fmt: Annotated[str, typer.Option("--format", help="html or json.")] = "html",
+    threads: Annotated[int, typer.Option(help="Torch CPU threads (1 is fastest on a shared CPU).")] = 1,
+) -> None:
+    """Two checkpoints on one (edited) history (--other), or two users on one checkpoint (--vs-user): both
+    fused lists with their overlap (Jaccard, rank-biased overlap) and the interests matched; HTML or JSON."""
+    import torch
+
+    torch.set_num_threads(threads)
+    from recviz.errors import ConfigError
+    from recviz.explain.compare import compare_checkpoints, compare_users
+    from recviz.models.checkpoint import load_checkpoint
+    from recviz.report.compare import write_comparison
+
+    if (other is None) == (vs_user is None):
+        raise ConfigError("pass either --other CHECKPOINT (two checkpoints) or --vs-user ID (two users)")
+    settings = _explain_settings(top_n, fusion, tau, diversity_lambda, None, None, _EXPLAIN.ig_steps,
+                                 include_history)
+    ckpt = load_checkpoint(checkpoint)
+    map_a, notice = _stored_map(ckpt)
+    if other is not None:
+        ckpt_b = load_checkpoint(other)
+        map_b, notice_b = _stored_map(ckpt_b)
+        cmp = compare_checkpoints(ckpt, ckpt_b, user, _edits(edits), settings, item_maps=(map_a, map_b))
+        maps, map_notices = (map_a, map_b), [notice, notice_b]
+    else:
+        cmp = compare_users(ckpt, user, vs_user, _edits(edits), settings, item_map=map_a)
+        maps, map_notices = (map_a, map_a), [notice]
+    cmp.notices.extend(n for n in map_notices if n)
+    path = write_comparison(cmp, out, fmt, maps)
+    for line in cmp.notices:
+        typer.echo(f"note: {line}")
+    typer.echo(f"Jaccard@{len(cmp.lists.a)} {cmp.lists.jaccard:.3f} · RBO {cmp.lists.rbo:.3f} · interests "
+               + ", ".join(f"{p.a + 1}↔{p.b + 1} ({p.similarity:.2f})" for p in cmp.matching.pairs))
+    typer.echo(f"wrote {path}")
+
+
+@app.command("timeline")
+def timeline_cmd(
+    checkpoint: Annotated[Path, typer.Option(help="Checkpoint directory (made by `recviz train --out`).")],
+    user: Annotated[int, typer.Option(help="User id from the checkpoint's data set.")],
+    out: Annotated[Path, typer.Option(help="Report file to write (or an existing directory).")],
+    edits: Annotated[str | None, typer.Option(help=_EDITS_HELP)] = None,
+    stride: Annotated[int | None, typer.Option(help="Items between windows (default: the model's window, "
+                                                    "max_length).")] = None,
+    smoothing: Annotated[int, typer.Option(help="Items in the moving average of the curves.")] = 15,
+    threshold: Annotated[float | None, typer.Option(help="Smoothed attention (1 = an even share) above which "
+                                                         "an interest is active (default: the timeline's "
+                                                         "95th percentile, at least 1).")] = None,
+    fmt: Annotated[str, typer.Option("--format", help="html or json.")] = "html",
+    threads: Annotated[int, typer.Option(help="Torch CPU threads (1 is fastest on a shared CPU).")] = 1,
+) -> None:
+    """Interests over time: each interest's attention along the user's whole history (the model's window
+    slid over it), with when each interest appears, peaks and fades; HTML or JSON."""
+    import torch
+
+    torch.set_num_threads(threads)
+    from recviz.explain.timeline import user_timeline
+    from recviz.models.checkpoint import load_checkpoint
+    from recviz.report.timeline import write_timeline
+
+    tl = user_timeline(load_checkpoint(checkpoint), user, _edits(edits), stride=stride, smoothing=smoothing,
+                       threshold=threshold)
+    path = write_timeline(tl, out, fmt)
+    for line in tl.notices:
+        typer.echo(f"note: {line}")
+    typer.echo(f"wrote {path} ({len(tl.item_ids):,} items in {len(tl.windows)} windows)")
+
+# --- import: models trained elsewhere -------------------------------------------------------------------
+
+import_app = typer.Typer(no_args_is_help=True, help="Bring a model trained elsewhere into recviz.")
+app.add_typer(import_app, name="import")
+
+
+@import_app.command("recbole")
+def import_recbole_cmd(
+    export: Annotated[Path, typer.Option(help="Directory written by scripts/export_recbole.py "
+                                              "(weights.safetensors + recbole.json).")],
+    data: Annotated[Path, typer.Option(help="The data set RecBole trained on (e.g. its atomic files).")],
+    out: Annotated[Path, typer.Option(help="Checkpoint directory to write (e.g. models/sine-ml-100k).")],
+    write_map: Annotated[bool, typer.Option("--map/--no-map",
+                                            help="Fit and store the interest map too.")] = True,
+) -> None:
+    """Rebuild a RecBole 1.2.1 SINE, SASRec or GRU4Rec as a recviz checkpoint (nothing is unpickled)."""
+    from recviz.models.recbole_import import import_recbole
+
+    result = import_recbole(export, data, out)
+    for note in result.notes:
+        typer.echo(f"note: {note}")
+    typer.echo(f"wrote {result.path} ({result.export.model_class} → {result.export.model})")
+    if write_map:
+        from recviz.explain.mapping import project_checkpoint
+
+        item_map = project_checkpoint(result.path)
+        typer.echo(f"interest map of {len(item_map.item_ids)} items written to {result.path}")
 
 
 def main() -> None:

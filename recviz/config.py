@@ -210,6 +210,23 @@ class ExplainSettings:
         return cls(**obj)
 
 
+@dataclass(frozen=True)
+class SearchBudget:
+    """What a counterfactual search (:mod:`recviz.explain.counterfactual`) may spend, stated in its result:
+    items per edit (removed or added) and candidate edits re-scored."""
+
+    max_size: int = 5
+    max_candidates: int = 200
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.max_size <= 50:
+            raise ConfigError(f"the counterfactual search's max size (items per edit) must be 1..50, "
+                              f"got {self.max_size}")
+        if not 1 <= self.max_candidates <= 10_000:
+            raise ConfigError(f"the counterfactual search's max candidates (edits re-scored) must be "
+                              f"1..10000, got {self.max_candidates}")
+
+
 INTEREST_SELECTIONS: tuple[str, ...] = ("argmax", "label-aware")
 
 

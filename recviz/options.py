@@ -72,6 +72,11 @@ class FusionMode:
     help: str
     params: tuple[Param, ...] = ()
     scores_every_item: bool = True   # False: it re-ranks a top list, so evaluation cannot use it
+    needs: tuple[Needs, ...] = ()    # what a model must have for it (nothing: every model)
+
+    def supports(self, model: object) -> bool:
+        """Whether ``model`` can be fused this way (read from the model contract's flags)."""
+        return all(bool(getattr(model, need.flag, False)) for need in self.needs)
 
 
 @dataclass(frozen=True)
@@ -90,6 +95,7 @@ class AttributionMethod:
 
 
 HAS_ATTENTION = Needs("has_attention", "a model with attention")
+HAS_INTEREST_WEIGHTS = Needs("has_interest_weights", "a model with its own interest weights, e.g. SINE")
 
 # --- the settings that belong to no single option -----------------------------------------------------------
 TOP_N = Param("top_n", NumberRange(1, 50, 1, True), 10, "Recommendations per list (top-N)",
@@ -113,6 +119,9 @@ MAX = FusionMode("max", "Max", "the best interest's score (ComiRec's merge)")
 DIVERSE = FusionMode("diverse", "Diverse",
                      "ComiRec's greedy aggregation trading score for genre diversity (λ)",
                      params=(DIVERSITY_LAMBDA,), scores_every_item=False)
+MODEL = FusionMode("model", "Model's own",
+                   "the model's own user-level interest weights w_j, Σ_j w_j·s_j(i) (SINE)",
+                   needs=(HAS_INTEREST_WEIGHTS,))
 
 # --- attribution methods ------------------------------------------------------------------------------------
 IG_STEPS = Param("ig_steps", NumberRange(2, 500, 1, True), 50, "Integrated Gradients steps",
@@ -131,11 +140,11 @@ ATTENTION = AttributionMethod("attention", "Attention",
 
 # The registries, in the order every list shows them (the first fusion is not the default: ExplainSettings'
 # is). Consumers read them when they run, so an option added here appears everywhere.
-FUSIONS: dict[str, FusionMode] = {f.name: f for f in (WEIGHTED, MAX, DIVERSE)}
+FUSIONS: dict[str, FusionMode] = {f.name: f for f in (WEIGHTED, MAX, DIVERSE, MODEL)}
 METHODS: dict[str, AttributionMethod] = {m.name: m for m in (INTEGRATED_GRADIENTS, OCCLUSION, ATTENTION)}
 
 # The built-in names as types, for signatures (a test checks they match the registries above)
-FusionName = Literal["weighted", "max", "diverse"]
+FusionName = Literal["weighted", "max", "diverse", "model"]
 MethodName = Literal["integrated_gradients", "occlusion", "attention"]
 
 
@@ -189,7 +198,7 @@ def fusion_help(*, flags: bool = False) -> str:
     range too."""
     parts = []
     for fusion in FUSIONS.values():
-        text = f"{fusion.name}: {fusion.help}"
+        text = f"{fusion.name}: {fusion.help}" + "".join(f" (needs {n.text})" for n in fusion.needs)
         if flags and fusion.params:
             text += ", set by " + " and ".join(f"{p.flag} ({p.spec.describe()})" for p in fusion.params)
         parts.append(text)

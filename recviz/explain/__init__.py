@@ -9,11 +9,16 @@
   (``-ID``, ``+ID``, ``ID@P``), and an Explanation records its summary (removed, added, order).
 - **Settings** are :class:`recviz.config.ExplainSettings`, validated once for every source; each fusion mode
   and attribution method is a descriptor in :mod:`recviz.options` (name, label, help, parameters, needs).
+- **Counterfactuals** (``counterfactual``): :func:`find_removal` (the fewest history items whose removal drops
+  a recommendation), :func:`why_not` (an item's ranks and the fewest additions that bring it in) and
+  :func:`counterfactual_check` (do a method's top-k items form a counterfactual?), each edit verified by
+  re-scoring.
 - **The interest map** (``projection``): a UMAP of the item embeddings stored with the checkpoint
   (``mapping.project_checkpoint`` fits it), on which interest vectors are placed without UMAP.
 """
 
 from recviz.explain.attributions import METHODS, supports
+from recviz.explain.counterfactual import counterfactual_check, find_removal, why_not
 from recviz.explain.edits import EditError, HistoryEdit, HistoryEdits
 from recviz.explain.explain import explain
 from recviz.explain.mapping import project_checkpoint
@@ -41,8 +46,10 @@ __all__ = [
     "HistoryEdits",
     "UserHistory",
     "build_item_map",
+    "counterfactual_check",
     "explain",
     "explain_history",
+    "find_removal",
     "load_item_map",
     "load_population",
     "population_points",
@@ -51,4 +58,5 @@ __all__ = [
     "supports",
     "user_history",
     "user_ids",
+    "why_not",
 ]

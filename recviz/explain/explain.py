@@ -78,6 +78,7 @@ class _Ranking:
     vectors: np.ndarray                 # [K, d]
     per_interest: list[list[tuple[int, float]]]  # [K][n] (raw id, score)
     fused: list[tuple[int, float, int]]          # [n] (raw id, fused score, contributor)
+    weights: np.ndarray | None = None   # [K] the model's own interest weights (SINE), else None
 
 
 def _item_table(checkpoint: Checkpoint) -> torch.Tensor:
@@ -111,7 +112,8 @@ def _rank(checkpoint: Checkpoint, dense: list[int], settings: ExplainSettings, s
                strict=True)
     fused = [(i, s, c) for i, s, c in rows if i > 0 and np.isfinite(s)]
     fused = [(r, s, c) for r, (_, s, c) in zip(decode([i for i, _, _ in fused]), fused, strict=True)]
-    return _Ranking(recs.interest_vectors[0].numpy(), per, fused)
+    own = None if recs.interest_weights is None else recs.interest_weights[0].numpy()  # [K]
+    return _Ranking(recs.interest_vectors[0].numpy(), per, fused, own)
 
 
 def _truncate(history: list[int], stamps: list[int | None] | None, limit: int, what: str,
@@ -245,6 +247,8 @@ def _explain_history(exp: Explanation, checkpoint: Checkpoint, history: list[int
                            "heatmap and interests are labelled by their own lists.")
     clock.lap("attention")
     weights = np.bincount([f.contributor for f in exp.fused], minlength=K)[:K] / max(len(exp.fused), 1)  # [K]
+    if ranking.weights is not None:  # a model with its own user-level weights (SINE): those are its weights
+        weights = ranking.weights.astype(np.float64)  # [K]
     map_xy = None if item_map is None else item_map.place(ranking.vectors)  # [K, 2]
     exp.interests = _interests(ranking, attention, history, cat, weights, map_xy)
     exp.interest_health = interest_health(ranking.vectors, weights)
@@ -301,7 +305,8 @@ def _targets(checkpoint: Checkpoint, scorer: HistoryScorer, ranking: _Ranking, f
     if any(i not in in_list for i in ids):
         mode = "max" if settings.fusion == "diverse" else settings.fusion
         scores = interest_scores(vectors[None], scorer.table)  # [1, K, N]
-        contributor = fuse(scores, mode, settings.tau).contributor[0]  # [N]
+        own = None if ranking.weights is None else torch.as_tensor(ranking.weights)[None]  # [1, K]
+        contributor = fuse(scores, mode, settings.tau, own).contributor[0]  # [N]
         in_list = {**{i: int(contributor[vocab.index(i)]) for i in ids}, **in_list}
     return scorer.targets(vectors, ids, vocab.encode(ids), [in_list[i] for i in ids])
 

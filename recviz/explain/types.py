@@ -12,7 +12,10 @@ from typing import Any
 from recviz.errors import RecvizError
 from recviz.options import FusionName, MethodName
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+# versions this recviz reads: 2 added the optional counterfactual fields (version 1 reports load with
+# them empty)
+READABLE_VERSIONS: tuple[int, ...] = (1, 2)
 
 
 class SchemaError(RecvizError):
@@ -109,6 +112,70 @@ class HistoryDiff:
 
 
 @dataclass
+class Counterfactual:
+    """A verified history edit that changes whether ``item_id`` is in the fused top-N: removals that drop a
+    recommendation out of it (``kind="remove"``), or additions that bring an item into it (``"add"``).
+    Every rank here was re-computed on the edited history with the Explanation's settings (see
+    :mod:`recviz.explain.counterfactual`)."""
+
+    item_id: int
+    title: str
+    kind: str                          # "remove" or "add"
+    found: bool                        # an edit within the budget flips the item (False: see message)
+    items: list[int]                   # the edit's items in search order (not found: the closest attempt)
+    item_titles: list[str]             # their titles
+    rank_before: int | None            # fused rank on the history as it is (None: beyond a diverse list)
+    rank_after: int | None             # verified fused rank after the edit
+    ranks_by_interest_before: list[int]  # [K] rank in each interest's full-catalogue list
+    ranks_by_interest_after: list[int]   # [K]
+    top_n: int
+    method: str | None                 # the attribution method that ordered the removal candidates
+    evaluated: int                     # candidate edits re-scored
+    max_size: int                      # budget: items per edit
+    max_candidates: int                # budget: candidate edits re-scored
+    message: str
+
+    @property
+    def size(self) -> int:
+        return len(self.items)
+
+
+@dataclass
+class WhyNot:
+    """Why ``item_id`` is not recommended: where each interest and the fusion rank it, the interest closest
+    to it, and the fewest additions found that bring it into the top-N."""
+
+    item_id: int
+    fused_rank: int | None             # None: beyond a diverse list (which ranks only its candidates)
+    ranks_by_interest: list[int]       # [K] rank in each interest's full-catalogue list
+    scores_by_interest: list[float]    # [K] s_j(item)
+    cosine_by_interest: list[float]    # [K] cosine between interest j and the item's embedding
+    closest_interest: int
+    additions: Counterfactual
+
+
+@dataclass
+class CounterfactualRate:
+    """How often removing a method's top-k attributed history items drops the item out of the top-N."""
+
+    method: str                        # an attribution method, or "random" (k random history items)
+    k: int
+    rate: float                        # share of (user, item) pairs (random: mean over draws)
+    pairs: int                         # pairs tested: those whose history keeps an item after k removals
+
+
+@dataclass
+class CounterfactualCheck:
+    """Counterfactuals as a faithfulness check, over ``users`` histories and their top recommendations."""
+
+    users: int
+    targets_per_user: int
+    top_n: int
+    random_draws: int
+    rates: list[CounterfactualRate]
+
+
+@dataclass
 class Explanation:
     model_name: str
     checkpoint: str                    # checkpoint directory name
@@ -131,6 +198,9 @@ class Explanation:
     timing: dict[str, float] = field(default_factory=dict)  # stage -> milliseconds
     created_at: str = ""
     schema_version: int = SCHEMA_VERSION
+    counterfactuals: list[Counterfactual] = field(default_factory=list)  # "what removal drops it"
+    why_not: list[WhyNot] = field(default_factory=list)                 # "why not X, what brings it in"
+    counterfactual_check: CounterfactualCheck | None = None             # top-k removals per method
 
     def item_title(self, item_id: int) -> str:
         """The title of an item this Explanation mentions (fused, per-interest or history), else
@@ -181,10 +251,10 @@ class Explanation:
         if not isinstance(obj, dict):
             raise SchemaError("not an Explanation: the JSON is not an object")
         version = obj.get("schema_version")
-        if version != SCHEMA_VERSION:
+        if type(version) is not int or version not in READABLE_VERSIONS:  # (True == 1 in Python)
             raise SchemaError(
-                f"Explanation schema_version {version!r} is not supported (this recviz reads version "
-                f"{SCHEMA_VERSION}); re-create the report with this version of recviz"
+                f"Explanation schema_version {version!r} is not supported (this recviz reads versions "
+                f"{', '.join(map(str, READABLE_VERSIONS))}); re-create the report with this version of recviz"
             )
         try:
             return cls._from_dict(obj)
@@ -208,5 +278,15 @@ class Explanation:
                 "attributions": [Attribution(**a) for a in obj["attributions"]],
                 "faithfulness": [DeletionCurve(**c) for c in obj["faithfulness"]],
                 "diff": diff,
+                "counterfactuals": [Counterfactual(**c) for c in obj.get("counterfactuals", [])],
+                "why_not": [WhyNot(**{**w, "additions": Counterfactual(**w["additions"])})
+                            for w in obj.get("why_not", [])],
+                "counterfactual_check": _check_from_dict(obj.get("counterfactual_check")),
             }
         )
+
+
+def _check_from_dict(obj: dict[str, Any] | None) -> CounterfactualCheck | None:
+    if obj is None:
+        return None
+    return CounterfactualCheck(**{**obj, "rates": [CounterfactualRate(**r) for r in obj["rates"]]})

@@ -24,9 +24,10 @@ import plotly.graph_objects as go
 import plotly.offline
 
 from recviz import __version__
-from recviz.explain.types import Explanation
+from recviz.explain.types import Counterfactual, Explanation
 from recviz.options import fusion_caption
 from recviz.report.template import CSS, PAGE
+from recviz.viz import counterfactual as cf_viz
 from recviz.viz import figures, tables
 from recviz.viz.style import interest_color, method_label
 from recviz.viz.text import interest_name
@@ -320,6 +321,48 @@ def attributions_section(exp: Explanation) -> str:
                    "".join(parts))
 
 
+def counterfactuals_section(exp: Explanation) -> str:
+    """The counterfactual check, and each asked-for counterfactual and why-not (empty when there is none)."""
+    if not exp.counterfactuals and not exp.why_not and exp.counterfactual_check is None:
+        return ""
+    parts = []
+    if exp.counterfactual_check is not None:
+        table = cf_viz.check_table(exp.counterfactual_check)
+        rates = {f"Top {c[4:]}": ("num", col(c, percent)) for c in table.columns if c.startswith("top_")}
+        parts.append("<h3>Do the top-k attributed items form a counterfactual?</h3>"
+                     + grid2(figure_div(cf_viz.check_figure(exp.counterfactual_check), "fig-cf-check"),
+                             html_table(table, {"Method": ("", col("label")), **rates,
+                                                "Tested": ("num", col("pairs"))}, [*rates, "Tested"])))
+    for cf in exp.counterfactuals:
+        parts.append(f"<h3>What removal drops {esc(cf.title)} <span class=\"in-fused\">({cf.item_id}, "
+                     f"{esc(cf_viz.verdict(cf))})</span></h3>" + counterfactual_edit(cf))
+    for wn in exp.why_not:
+        where = f"fused #{wn.fused_rank}" if wn.fused_rank else "beyond the diverse list"
+        parts.append(f"<h3>Why not {esc(wn.additions.title)} <span class=\"in-fused\">({wn.item_id}, "
+                     f"{esc(where)})</span></h3>")
+        parts.append(html_table(cf_viz.why_not_table(wn), {
+            "Interest": ("", lambda r: chip(int(r["interest"]))), "Rank": ("num", col("rank")),
+            "Score": ("num", col("score", number(3))), "Cosine": ("num", col("cosine", number(3))),
+            "": ("", lambda r: "closest" if r["closest"] else "")}, ["Rank", "Score", "Cosine"]))
+        parts.append(counterfactual_edit(wn.additions))
+    return section("counterfactuals", "Counterfactuals", "Edits of the history that change a recommendation, "
+                   "each verified by re-scoring the edited history with the settings above.", "".join(parts))
+
+
+def counterfactual_edit(cf: Counterfactual) -> str:
+    """The search's verdict, the edit's items and the item's ranks before and after it."""
+    edit = html_table(cf_viz.edit_table(cf), {"#": ("num", col("step")), "Title": ("", col("title")),
+                                              "Id": ("num", col("item_id"))}, ["#", "Id"])
+    ranks = html_table(cf_viz.rank_change_table(cf), {
+        "List": ("", col("list")), "Before": ("num", col("before")), "After": ("num", col("after"))},
+        ["Before", "After"])
+    return f'<p class="note">{esc(cf.message)}</p>' + grid2(edit, ranks)
+
+
+def grid2(left: str, right: str) -> str:
+    return f'<div class="grid2"><div>{left}</div><div>{right}</div></div>'
+
+
 def verdict_class(verdict: str) -> str:
     if verdict.startswith("most faithful"):
         return "verdict-good"
@@ -383,6 +426,7 @@ def render_html(exp: Explanation, item_map: ItemMap | None = None) -> str:
         ("attention", "Attention", attention_section(exp)),
         ("recommendations", "Recommendations", lists_section(exp, titles)),
         ("attributions", "Attributions", attributions_section(exp)),
+        ("counterfactuals", "Counterfactuals", counterfactuals_section(exp)),
         ("health", "Interest health", health_section(exp)),
         ("changes", "Changes", changes_section(exp, titles)),
         ("settings", "Settings", settings_section(exp)),

@@ -6,6 +6,7 @@ from __future__ import annotations
 import streamlit as st
 
 from recviz.explain.types import Explanation
+from recviz.ui import counterfactual
 from recviz.ui.interest_map import PLOT_CONFIG
 from recviz.viz.figures import attribution_figure, faithfulness_figure
 from recviz.viz.tables import faithfulness_table
@@ -34,3 +35,4 @@ def render(exp: Explanation, methods: tuple[str, ...]) -> None:
                 "gain": st.column_config.NumberColumn("Gain over random", format="percent"),
                 "verdict": "Verdict",
             })
+        counterfactual.render_check(exp)

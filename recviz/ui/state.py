@@ -34,6 +34,10 @@ WIDGET_KEYS: dict[str, str] = {
     "show_seen": "w_seen",
 }
 EDITS_KEY = "edits"            # the view's HistoryEdits
+# the Compare panel's second checkpoint and second user: plain session values, since the panel's widgets
+# exist only while its tab is open (a widget's value is dropped on a run that does not draw it)
+COMPARE_KEY = "compare_checkpoint"
+VS_KEY = "vs_user"
 UPLOADED_KEY = "uploaded"      # uploaded starting history (tuple of raw ids) or None
 INIT_KEY = "_view_initialised"
 NOTICE_KEY = "_view_notices"   # messages about a link that could not be honoured, shown once
@@ -41,7 +45,7 @@ NOTICE_KEY = "_view_notices"   # messages about a link that could not be honoure
 # URL parameter names (short, stable: links are shared)
 _Q = {"checkpoint": "ckpt", "user_id": "user", "uploaded": "up", "edits": "edit", "top_n": "n",
       "fusion": "fusion", "tau": "tau", "diversity_lambda": "lambda", "methods": "method", "target": "target",
-      "show_seen": "seen"}
+      "show_seen": "seen", "compare": "cmp", "vs_user": "vs"}
 _LISTS = ("uploaded", "edits", "methods")
 # the explain settings a view holds, by ViewState field name (show_seen is the inverse of exclude_history)
 _SETTING_FIELDS = ("top_n", "fusion", "tau", "diversity_lambda", "methods")
@@ -72,6 +76,8 @@ class ViewState:
     methods: tuple[str, ...] = DEFAULT_METHODS
     target: int | None = None              # recommended item to explain; None = the top fused item
     show_seen: bool = not _DEFAULTS.exclude_history  # "show already-seen items": history items may be listed
+    compare: str | None = None             # the Compare panel: a second checkpoint on the same history...
+    vs_user: int | None = None             # ... or a second user on this checkpoint
 
     def __post_init__(self) -> None:
         if not isinstance(self.edits, HistoryEdits):  # tokens, as links and scenarios hold them
@@ -114,7 +120,8 @@ class ViewState:
             except ConfigError as exc:
                 problems.append(f"{exc}; ignored")
         for name, convert in (("checkpoint", _name), ("user_id", _opt_id), ("target", _opt_id),
-                              ("uploaded", _ids), ("edits", _edit_tokens)):
+                              ("uploaded", _ids), ("edits", _edit_tokens), ("compare", _opt_name),
+                              ("vs_user", _opt_id)):
             if name not in obj:
                 continue
             try:
@@ -205,6 +212,10 @@ def _name(value: Any) -> str:
     return text
 
 
+def _opt_name(value: Any) -> str | None:
+    return None if value is None or value == "" else _name(value)
+
+
 def _opt_id(value: Any) -> int | None:
     if value is None or value == "":
         return None
@@ -238,6 +249,7 @@ def write_session(state: ViewState) -> None:
         ss[key] = list(value) if isinstance(value, tuple) else value
     ss[EDITS_KEY] = state.edits
     ss[UPLOADED_KEY] = state.uploaded
+    ss[COMPARE_KEY], ss[VS_KEY] = state.compare, state.vs_user
 
 
 def read_session() -> ViewState:
@@ -245,7 +257,8 @@ def read_session() -> ViewState:
     ss = st.session_state
     values: dict[str, Any] = {name: ss.get(key) for name, key in WIDGET_KEYS.items()}
     values = {k: v for k, v in values.items() if v is not None or k in ("user_id", "target")}
-    values.update(edits=ss.get(EDITS_KEY, NO_EDITS), uploaded=ss.get(UPLOADED_KEY))
+    values.update(edits=ss.get(EDITS_KEY, NO_EDITS), uploaded=ss.get(UPLOADED_KEY),
+                  compare=ss.get(COMPARE_KEY), vs_user=ss.get(VS_KEY))
     return ViewState.parse(values, "widget").view
 
 
