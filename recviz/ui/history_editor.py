@@ -91,7 +91,7 @@ def _upload(vocab: Vocab, max_length: int) -> None:
             f"{max_length} are used and the {len(ids) - max_length} oldest are ignored.")
 
 
-def _styled(table: pd.DataFrame) -> pd.io.formats.style.Styler | pd.DataFrame:
+def styled(table: pd.DataFrame) -> pd.io.formats.style.Styler | pd.DataFrame:
     """Colour each row's top-interest cell with that interest's colour (the colour used in every panel)."""
     if table["top_interest"].isna().all():
         return table.drop(columns=["top_interest", "attention"])
@@ -132,7 +132,7 @@ def render(exp: Explanation | None, catalogue: Catalogue, vocab: Vocab, max_leng
         table = history_table(exp)
         item_ids = table["item_id"].astype(int).tolist()
         st.dataframe(
-            _styled(table), key=table_key(), on_select="rerun", selection_mode="multi-row", hide_index=True,
+            styled(table), key=table_key(), on_select="rerun", selection_mode="multi-row", hide_index=True,
             height=min(38 + 35 * len(table), 360), width="stretch",
             column_config={
                 "position": st.column_config.NumberColumn("#", width=40),

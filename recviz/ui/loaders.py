@@ -8,25 +8,30 @@ checkpoint is picked up without a restart. Nothing here fits UMAP: the map is re
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-import plotly.graph_objects as go
 import streamlit as st
 
 from recviz.data import Dataset
 from recviz.errors import CheckpointError
 from recviz.explain.projection import MAP_JSON, MAP_NPZ, InterestMapError, ItemMap, load_item_map
 from recviz.models.checkpoint import MODEL_FILE, Checkpoint, list_checkpoints, load_checkpoint
-from recviz.viz.figures import catalogue_traces
+from recviz.viz.figures import CatalogueRaster, catalogue_raster
 
 MODELS_ENV = "RECVIZ_MODELS_DIR"
 DATA_ENV = "RECVIZ_DATA"
 DEFAULT_DATA = Path("sample_data") / "ml-latest-small"
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_CHECKPOINT = "comirec-sa-ml-latest-small"  # the shipped model the app opens on, when present
+# Streamlit serves the folder `static` beside app.py at app/static/ (server.enableStaticServing); the map
+# pictures are written under it, named by their content, so a browser fetches each one once and caches it.
+STATIC_DIR = REPO_ROOT / "static"
+MAP_IMAGES = "maps"
 
 
 THREADS_ENV = "RECVIZ_TORCH_THREADS"
@@ -87,14 +92,15 @@ def _checkpoint(path: str, stamp: float) -> Checkpoint:
 
 @dataclass(frozen=True)
 class StoredMap:
-    """The checkpoint's interest map, or why there is none, with the map's catalogue layer built once
-    (``recviz.viz.figures.catalogue_traces``): every view of this map reuses it, so an edit only builds the
-    history and interest traces. ``kind`` tells "missing" (none yet) from "stale" (fitted on other weights)
-    and "corrupt" (unreadable or inconsistent files); ``problem`` is the message, with the fix."""
+    """The checkpoint's interest map, or why there is none, with the map's catalogue layer drawn once as a
+    picture (``recviz.viz.figures.catalogue_raster``) and served as a static file: every view of this map
+    points at it, so an edit sends and draws only the small SVG overlay (history, interests,
+    recommendations). ``kind`` tells "missing" (none yet) from "stale" (fitted on other weights) and
+    "corrupt" (unreadable or inconsistent files); ``problem`` is the message, with the fix."""
 
     item_map: ItemMap | None
     problem: str | None = None
-    catalogue: tuple[go.Scattergl, ...] = ()
+    raster: CatalogueRaster | None = None
     kind: str | None = None  # None when the map loaded; else "missing", "stale" or "corrupt"
 
 
@@ -109,11 +115,31 @@ def item_map(ckpt: Checkpoint) -> StoredMap:
 def _item_map(path: str, weights_hash: str, stamp: float) -> StoredMap:
     try:
         loaded = load_item_map(path, expected_hash=weights_hash)
-        return StoredMap(loaded, catalogue=catalogue_traces(loaded))
+        return StoredMap(loaded, raster=publish(catalogue_raster(loaded)))
     except InterestMapError as exc:
         return StoredMap(None, str(exc), kind=exc.kind)
     except CheckpointError as exc:
         return StoredMap(None, str(exc), kind="corrupt")
+
+
+def publish(raster: CatalogueRaster, static_dir: Path | None = None) -> CatalogueRaster:
+    """The picture with ``source`` set to its static URL (``app/static/maps/<content hash>.png``, relative
+    to the page, so it also works under a base URL path), written once under ``static_dir`` (default
+    STATIC_DIR). Unchanged (the figure then carries the PNG inline) when Streamlit does not serve static
+    files or the folder cannot be written."""
+    if not st.get_option("server.enableStaticServing"):
+        return raster
+    name = hashlib.sha256(raster.raster.png).hexdigest()[:24] + ".png"
+    path = (static_dir or STATIC_DIR) / MAP_IMAGES / name
+    try:
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            part = path.with_name(f".{name}.{os.getpid()}.part")
+            part.write_bytes(raster.raster.png)
+            os.replace(part, path)  # atomic: a browser never fetches half a picture
+    except OSError:
+        return raster
+    return dataclasses.replace(raster, source=f"app/static/{MAP_IMAGES}/{name}")
 
 
 @st.cache_resource(show_spinner="Reading the data set…", max_entries=4)

@@ -3,6 +3,8 @@ it entered or moved after the edit) beside each interest's own list, and the ite
 
 from __future__ import annotations
 
+import html
+
 import pandas as pd
 import streamlit as st
 
@@ -11,17 +13,26 @@ from recviz.explain.types import Explanation
 from recviz.options import fusion_caption
 from recviz.viz.style import interest_color
 from recviz.viz.tables import STATUS_NEW, fused_table, left_items_table, per_interest_table
-from recviz.viz.text import interest_name, markdown_text
+from recviz.viz.text import interest_name
 
 GAIN_STYLE = "color: #047857; font-weight: 600"
 LOSS_STYLE = "color: #B91C1C"
 LISTS_PER_ROW = 2
-
-
-def interest_heading(k: int, label: str) -> str:
-    """Markdown (with a coloured square) naming interest ``k``; the label is escaped (HTML and Markdown)."""
-    return (f'<span style="color:{interest_color(k)}; font-size:1.1em">■</span> '
-            f"**{interest_name(k)}** <span style='color:#6B7280'>{markdown_text(label)}</span>")
+# The interests' own lists are read-only: one HTML block (no data grid each, which costs the browser about
+# 0.2 s per grid on first draw and again on every edit). Scoped by the block's class.
+LISTS_CSS = (
+    ".recviz-lists{display:grid;grid-template-columns:repeat(" + str(LISTS_PER_ROW) + ",minmax(0,1fr));"
+    "gap:0.75rem 1rem;"
+    "font-size:0.875rem;line-height:1.35}"
+    ".recviz-lists h4{font-size:0.9rem;font-weight:400;margin:0 0 0.3rem 0;padding:0;white-space:nowrap;"
+    "overflow:hidden;text-overflow:ellipsis}"
+    ".recviz-lists table{width:100%;border-collapse:collapse;table-layout:fixed}"
+    ".recviz-lists th,.recviz-lists td{padding:0.28rem 0.4rem;border-bottom:1px solid #E5E7EB;"
+    "white-space:nowrap;overflow:hidden;text-overflow:ellipsis;text-align:left}"
+    ".recviz-lists th{color:#6B7280;font-weight:400}"
+    ".recviz-lists .n{width:2.2rem;text-align:right;color:#6B7280}"
+    ".recviz-lists .f{width:3.4rem;text-align:right}"
+)
 
 
 def _status_style(value: object) -> str:
@@ -31,7 +42,7 @@ def _status_style(value: object) -> str:
     return LOSS_STYLE if text.startswith("↓") else ""
 
 
-def _fused_view(exp: Explanation) -> pd.io.formats.style.Styler:
+def fused_view(exp: Explanation) -> pd.io.formats.style.Styler:
     table = fused_table(exp)
     colours = [interest_color(int(k)) for k in table["interest"]]
     shown = table[["rank", "title", "interest", "status", "score"]].assign(
@@ -61,7 +72,7 @@ def render(exp: Explanation, catalogue: Catalogue) -> None:
     fused_col, lists_col = st.columns([1, 1.25], gap="medium")
     with fused_col:
         st.markdown("**Fused list**")
-        st.dataframe(_fused_view(exp), hide_index=True, width="stretch", key="fused_table",
+        st.dataframe(fused_view(exp), hide_index=True, width="stretch", key="fused_table",
                      height=38 + 35 * max(len(exp.fused), 1), column_config={
                          "rank": st.column_config.NumberColumn("#", width=36),
                          "title": st.column_config.TextColumn("Title", width="medium"),
@@ -79,21 +90,24 @@ def render(exp: Explanation, catalogue: Catalogue) -> None:
                          column_config={"old_rank": st.column_config.NumberColumn("Was #", width=60),
                                         "item_id": None, "title": "Title"})
     with lists_col:
-        for row in range(0, k_count, LISTS_PER_ROW):
-            for k, col in zip(range(row, min(row + LISTS_PER_ROW, k_count)), st.columns(LISTS_PER_ROW),
-                              strict=False):
-                with col:
-                    _interest_list(exp, k)
+        st.html(interest_lists_html(exp))
 
 
-def _interest_list(exp: Explanation, k: int) -> None:
-    st.markdown(interest_heading(k, exp.interests[k].label), unsafe_allow_html=True)
-    table = per_interest_table(exp, k)[["rank", "title", "fused_rank"]]
-    table = table.assign(fused_rank=["" if pd.isna(r) else f"#{int(r)}" for r in table["fused_rank"]])
-    st.dataframe(table, hide_index=True, width="stretch", key=f"interest_table_{k}",
-                 height=38 + 35 * max(len(table), 1), column_config={
-                     "rank": st.column_config.NumberColumn("#", width=30),
-                     "title": st.column_config.TextColumn("Title", width="medium"),
-                     "fused_rank": st.column_config.TextColumn("Fused", width=52,
-                                                               help="Rank in the fused list"),
-                 })
+def interest_lists_html(exp: Explanation) -> str:
+    """Each interest's own top-N as a small table under its coloured heading, two to a row, with each
+    item's rank in the fused list. Every text from the data is HTML-escaped (full titles on hover)."""
+    blocks = []
+    for k, interest in enumerate(exp.interests):
+        table = per_interest_table(exp, k)
+        rows = "".join(
+            f'<tr><td class="n">{int(rank)}</td><td title="{html.escape(title)}">{html.escape(title)}</td>'
+            f'<td class="f">{"" if pd.isna(fused) else f"#{int(fused)}"}</td></tr>'
+            for rank, title, fused in zip(table["rank"], table["title"], table["fused_rank"], strict=True))
+        label = html.escape(interest.label)
+        blocks.append(
+            f'<div><h4 title="{label}"><span style="color:{interest_color(k)}">■</span> '
+            f"<strong>{interest_name(k)}</strong> <span style='color:#6B7280'>{label}</span></h4>"
+            '<table><thead><tr><th class="n">#</th><th>Title</th>'
+            '<th class="f" title="Rank in the fused list">Fused</th></tr></thead>'
+            f"<tbody>{rows}</tbody></table></div>")
+    return f'<style>{LISTS_CSS}</style><div class="recviz-lists">{"".join(blocks)}</div>'

@@ -82,12 +82,13 @@ def _fusion_label(name: str) -> str:
     return FUSIONS[name].label if name in FUSIONS else name
 
 
-def settings_panel() -> None:
+def settings_panel(model: object | None = None) -> None:
     """Top-N, fusion mode with its parameters, the attribution methods, and "show already-seen items": every
-    option, label, help and range is its descriptor's (``recviz.options.FUSIONS`` / ``METHODS``)."""
+    option, label, help and range is its descriptor's (``recviz.options.FUSIONS`` / ``METHODS``). The
+    fusions offered are those ``model`` supports (the ``model`` fusion needs its own interest weights)."""
     side = st.sidebar
     _slider(side, TOP_N)
-    fusions = list(FUSIONS)
+    fusions = [name for name, f in FUSIONS.items() if model is None or f.supports(model)]
     _keep_valid(K["fusion"], fusions, state.ViewState().fusion)  # a segmented control can be clicked off
     fusion = side.segmented_control("Fusion", fusions, key=K["fusion"], format_func=_fusion_label,
                                     help=fusion_help(), width="stretch")

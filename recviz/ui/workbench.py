@@ -21,6 +21,8 @@ from recviz.models.checkpoint import Checkpoint
 from recviz.ui import (
     attention,
     attributions,
+    compare,
+    counterfactual,
     export,
     health,
     history_editor,
@@ -30,6 +32,7 @@ from recviz.ui import (
     scenario_panel,
     sidebar,
     state,
+    timeline,
 )
 from recviz.ui.errors import guarded, show_error
 from recviz.ui.scenarios import ScenarioStore
@@ -39,6 +42,7 @@ EXPLANATION_KEY = "_explanations"   # session cache: view key -> Explanation (th
 CACHE_SIZE = 8
 ON_SCREEN_KEY = "_explanation_on_screen"  # the Explanation the panels and the export show
 DETAIL_TAB_KEY = "detail_tab"
+DETAILS_KEY = "details_open"         # the details panel (attributions, attention, health): drawn when opened
 MARKER = "recviz-ready"             # the browser test and the latency benchmark wait for this element
 
 
@@ -61,7 +65,7 @@ def page() -> None:
         return
     user_ids = guarded("Could not read the checkpoint's data set", loaders.users, ckpt) or []
     user = sidebar.user_picker(user_ids) if user_ids else None
-    sidebar.settings_panel()
+    sidebar.settings_panel(ckpt.model)
     target_slot = st.sidebar.container()
     view = state.read_session()
     page_state = history_editor.edit_state()
@@ -88,14 +92,15 @@ def page() -> None:
         sidebar.target_picker(target_slot, exp)
         _notices(exp.notices, urgent=exp.fallback is not None)
     left, right = st.columns([5, 6], gap="large")
+    if exp is not None:
+        with right:  # the map first: the browser starts loading the chart code while the rest arrives
+            interest_map.render(exp, stored_map)
     with left:
         history_editor.render(exp, ckpt.catalogue, ckpt.vocab, ckpt.model.max_length, len(current),
                               _changes(baseline or [], current), page_state)
     if exp is None:
         state.sync_query_params(view)
         return
-    with right:
-        interest_map.render(exp, stored_map)
     recommendations.render(exp, ckpt.catalogue)
     _details(exp, view)
     scores = ",".join(f"{f.score:.5f}" for f in exp.fused)
@@ -106,11 +111,25 @@ def page() -> None:
 
 
 def _details(exp: Explanation, view: state.ViewState) -> None:
-    """Attributions, attention and interest health as tabs; only the open tab is computed and drawn."""
+    """Attributions, attention, interest health (and the other detail views) as tabs in a panel below the
+    recommendations (below the fold) that is drawn only while it is open, and then only its open tab: an
+    edit redraws what is on screen, not more charts nobody is looking at."""
+    box = st.expander("Why these recommendations: attributions, attention, interest health and more",
+                      key=DETAILS_KEY, on_change="rerun", icon=":material/query_stats:")
+    if not box.open:
+        return
+    with box:
+        _detail_tabs(exp, view)
+
+
+def _detail_tabs(exp: Explanation, view: state.ViewState) -> None:
     panels = {
         "Attributions": lambda: attributions.render(exp, view.methods),
         "Attention": lambda: attention.render(exp),
         "Interest health": lambda: health.render(exp),
+        "Counterfactual": lambda: counterfactual.render(exp, view),
+        "Over time": lambda: timeline.render(view),
+        "Compare": lambda: compare.render(exp, view),
     }
     for tab, draw in zip(st.tabs(list(panels), key=DETAIL_TAB_KEY, on_change="rerun"), panels.values(),
                          strict=True):

@@ -6,7 +6,9 @@ escaped with :func:`recviz.viz.text.plot_text`; interest ``k`` is drawn in ``int
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -14,6 +16,7 @@ import plotly.graph_objects as go
 
 from recviz.explain.types import Attribution, Explanation, HistoryEntry, Interest
 from recviz.options import INTEGRATED_GRADIENTS, METHODS
+from recviz.viz.raster import Raster, rasterise
 from recviz.viz.style import (
     ATTENTION_SCALE,
     MUTED_COLOR,
@@ -24,6 +27,7 @@ from recviz.viz.style import (
     method_color,
     method_label,
     style_figure,
+    styled_layout,
 )
 from recviz.viz.text import interest_name, interest_tick, plot_text, shorten
 
@@ -64,24 +68,33 @@ def _history_hover(exp: Explanation) -> list[str]:
 # ---------------------------------------------------------------------------------------------- the map
 
 
-def catalogue_traces(item_map: ItemMap) -> tuple[go.Scattergl, ...]:
-    """The map's catalogue layer: one WebGL trace per primary genre, most common first, titles on hover.
+CATALOGUE_OPACITY = 0.45
+RASTER_FOCUS_PIXELS = 900  # the picture's pixels across the map's initial view (about 1.5 per screen pixel)
+RASTER_DOT_RADIUS = 3.0    # pixels of the picture: about the 4-pixel WebGL dots at the initial zoom
 
-    It depends on the map only, so the app builds it once per map and reuses it for every view. Compact by
-    design (it is sent to the browser on every redraw): float32 positions, and the genre written once in
-    the trace's hover template instead of once per item.
-    """
-    xy = np.asarray(item_map.xy, dtype=np.float32)  # [M, 2]
+
+def _by_genre(item_map: ItemMap) -> dict[str, np.ndarray]:
+    """Primary genre → the map rows of its items, most common genre first."""
     by_genre: dict[str, list[int]] = {}
     for i, genre in enumerate(item_map.genres):
         by_genre.setdefault(genre or "(no genres listed)", []).append(i)
+    return {g: np.asarray(by_genre[g]) for g in sorted(by_genre, key=lambda g: (-len(by_genre[g]), g))}
+
+
+def catalogue_traces(item_map: ItemMap) -> tuple[go.Scattergl, ...]:
+    """The map's catalogue layer: one WebGL trace per primary genre, most common first, titles on hover
+    (what the HTML report draws; the app draws :func:`catalogue_raster`).
+
+    It depends on the map only, so a caller can build it once per map. Compact by design: float32
+    positions, and the genre written once in the trace's hover template instead of once per item.
+    """
+    xy = np.asarray(item_map.xy, dtype=np.float32)  # [M, 2]
     traces = []
-    for genre in sorted(by_genre, key=lambda g: (-len(by_genre[g]), g)):
-        idx = np.asarray(by_genre[genre])
+    for genre, idx in _by_genre(item_map).items():
         traces.append(go.Scattergl(
             x=xy[idx, 0], y=xy[idx, 1], mode="markers", name=plot_text(genre),
             legendgroup="genres", legendgrouptitle_text="Primary genre",
-            marker={"size": 4, "color": genre_color(genre), "opacity": 0.45},
+            marker={"size": 4, "color": genre_color(genre), "opacity": CATALOGUE_OPACITY},
             # a numpy array of strings: plotly validates it in one step instead of string by string
             hovertext=np.asarray([plot_text(item_map.titles[i]) for i in idx]),
             hovertemplate=f"%{{hovertext}}<br>{plot_text(genre)}<extra></extra>",
@@ -89,115 +102,192 @@ def catalogue_traces(item_map: ItemMap) -> tuple[go.Scattergl, ...]:
     return tuple(traces)
 
 
+@dataclass(frozen=True)
+class CatalogueRaster:
+    """The map's catalogue layer as one picture (:func:`catalogue_raster`), drawn under a small SVG overlay.
+
+    ``source`` is what the figure's image points at: a URL the browser fetches once and caches (the app
+    serves the PNG as a static file) or, when empty, a data: URI of the PNG (self-contained, but then the
+    picture travels with every figure). ``genres``: (genre, colour, items) most common first, the colour
+    key (the picture has no legend entries of its own).
+    """
+
+    raster: Raster
+    genres: tuple[tuple[str, str, int], ...]
+    source: str = ""
+
+    def image_source(self) -> str:
+        return self.source or "data:image/png;base64," + base64.b64encode(self.raster.png).decode("ascii")
+
+
+def catalogue_raster(item_map: ItemMap) -> CatalogueRaster:
+    """The catalogue layer (the items as dots coloured by primary genre, most common genre drawn first, as
+    :func:`catalogue_traces`) drawn once as a PNG covering every item. Depends on the map only: the app
+    builds it once per map, and an edit sends only the overlay (history, interests, recommendations)."""
+    xy = np.asarray(item_map.xy, dtype=np.float64)  # [M, 2]
+    x_range, y_range = focus_ranges(xy, np.zeros((0, 2)))
+    pixel = max(x_range[1] - x_range[0], y_range[1] - y_range[0], 1e-9) / RASTER_FOCUS_PIXELS
+    groups = _by_genre(item_map)
+    raster = rasterise(xy, [(idx, genre_color(g)) for g, idx in groups.items()], pixel=pixel,
+                       radius=RASTER_DOT_RADIUS, opacity=CATALOGUE_OPACITY)
+    return CatalogueRaster(raster, tuple((g, genre_color(g), len(idx)) for g, idx in groups.items()))
+
+
 def interest_map_figure(
     exp: Explanation, item_map: ItemMap, population: Population | np.ndarray | None = None,
-    catalogue: Sequence[go.Scattergl] | None = None,
+    catalogue: Sequence[go.Scattergl] | CatalogueRaster | None = None,
 ) -> go.Figure:
-    """The catalogue's UMAP map by primary genre, the history ringed, the interests as large markers.
-    Every point trace is WebGL: plotly draws WebGL above SVG, so SVG markers would hide under the catalogue.
+    """The catalogue's UMAP map by primary genre, the history ringed, the recommendations and the
+    interests as large markers.
 
+    ``catalogue``: how the catalogue is drawn. Traces (:func:`catalogue_traces`, built here when None):
+    one interactive WebGL trace per genre, every title on hover (the HTML report); every other trace is
+    WebGL too, since plotly draws WebGL above SVG. A :class:`CatalogueRaster` (the app): the catalogue is
+    a picture under the axes and everything else is a small SVG overlay, so the figure is a few kB and
+    needs no WebGL.
     ``population``: training users' interests on the map (a ``Population`` or [P, 2] positions), drawn as
-    faint dots. ``catalogue``: :func:`catalogue_traces` of ``item_map`` when the caller keeps them (the app
-    does, per map); built here otherwise.
+    faint dots.
     With a diff that carries ``baseline_map_xy`` each interest also shows where it was before the edit.
     """
-    fig = go.Figure(data=list(catalogue if catalogue is not None else catalogue_traces(item_map)))
-    population_trace = _population_trace(population)
+    raster = catalogue if isinstance(catalogue, CatalogueRaster) else None
+    kind = "scatter" if raster is not None else "scattergl"  # the overlay's trace type
+    data: list[go.Scattergl | dict] = []
+    layout: dict = {}
+    if raster is not None:
+        (x0, x1), (y0, y1) = raster.raster.x_range, raster.raster.y_range
+        layout["images"] = [{"source": raster.image_source(), "xref": "x", "yref": "y", "x": x0, "y": y1,
+                             "sizex": x1 - x0, "sizey": y1 - y0, "sizing": "stretch", "xanchor": "left",
+                             "yanchor": "top", "layer": "below"}]
+        layout["legend"] = {**BOTTOM_LEGEND, "itemsizing": "constant", "groupclick": "toggleitem"}
+        layout["margin"] = {"b": 8}
+    else:
+        data.extend(catalogue if catalogue is not None else catalogue_traces(item_map))
+        layout["legend"] = {"itemsizing": "constant", "groupclick": "toggleitem"}
+    population_trace = _population_trace(population, kind)
     if population_trace is not None:
-        fig.add_trace(population_trace)
-    on_map, history_xy = _history_on_map(exp, item_map)  # [L', 2]
+        data.append(population_trace)
+    row = {int(r): i for i, r in enumerate(np.asarray(item_map.item_ids, dtype=np.int64))}  # id -> map row
+    on_map, history_xy = _history_on_map(exp, item_map, row)  # [L', 2]
     if on_map:
-        fig.add_trace(_history_trace(on_map, history_xy))
+        data.append(_history_trace(on_map, history_xy, kind))
+    recommended = _recommendations_trace(exp, item_map, row, kind)
+    if recommended is not None:
+        data.append(recommended)
     now = interest_positions(exp, item_map)  # [K, 2]
-    _add_interests(fig, exp, now)
-    return _frame_map(fig, item_map, np.vstack([now, history_xy]))
+    arrows = _add_interests(data, exp, now, kind)
+    x_range, y_range = focus_ranges(np.asarray(item_map.xy, dtype=float), np.vstack([now, history_xy]))
+    # built in one step, unvalidated: plotly's validation would take most of the time of an edit's figure
+    # (tests/viz checks that these figures validate)
+    return go.Figure({"data": data, "layout": styled_layout(
+        f"Interest map: {len(item_map.item_ids):,} items by primary genre, the history ringed",
+        **layout, annotations=arrows, height=640, xaxis={"visible": False, "range": x_range},
+        yaxis={"visible": False, "range": y_range, "scaleanchor": "x", "scaleratio": 1},
+    )}, _validate=False)
 
 
-def _population_trace(population: Population | np.ndarray | None) -> go.Scattergl | None:
+def _population_trace(population: Population | np.ndarray | None, kind: str = "scattergl") -> dict | None:
     """Training users' interests as faint dots, or None when there are none."""
     pop = np.asarray(getattr(population, "xy", population) if population is not None else np.zeros((0, 2)),
                      dtype=float).reshape(-1, 2)  # [P, 2]
     if not len(pop):
         return None
-    return go.Scattergl(
-        x=pop[:, 0], y=pop[:, 1], mode="markers", name="Training users' interests",
-        marker={"size": 3, "color": MUTED_COLOR, "opacity": 0.25}, hoverinfo="skip",
-    )
+    return {"type": kind, "x": pop[:, 0], "y": pop[:, 1], "mode": "markers",
+            "name": "Training users' interests", "hoverinfo": "skip",
+            "marker": {"size": 3, "color": MUTED_COLOR, "opacity": 0.25}}
 
 
-def _history_on_map(exp: Explanation, item_map: ItemMap) -> tuple[list[HistoryEntry], np.ndarray]:
+def _recommendations_trace(exp: Explanation, item_map: ItemMap, row: dict[int, int], kind: str = "scattergl"
+                           ) -> dict | None:
+    """The fused list's items on the map (stars), in the colour of the interest that contributed most.
+    ``row``: item id → row of the map."""
+    shown = [f for f in exp.fused if f.item_id in row]
+    if not shown:
+        return None
+    xy = np.asarray(item_map.xy, dtype=float)[[row[f.item_id] for f in shown]]  # [R, 2]
+    colours = [interest_color(f.contributor) if f.contributor >= 0 else MUTED_COLOR for f in shown]
+    return {
+        "type": kind, "x": xy[:, 0], "y": xy[:, 1], "mode": "markers",
+        "name": f"Recommended (top {len(exp.fused)})", "legendgroup": "recommendations",
+        "marker": {"size": 11, "symbol": "star", "line": {"width": 1, "color": "white"}, "color": colours},
+        "hovertext": [f"Recommended #{f.rank}: {plot_text(f.title)}"
+                      + (f"<br>from {interest_name(f.contributor)}" if f.contributor >= 0 else "")
+                      for f in shown],
+        "hovertemplate": "%{hovertext}<extra></extra>",
+    }
+
+
+def _history_on_map(exp: Explanation, item_map: ItemMap, row: dict[int, int]
+                    ) -> tuple[list[HistoryEntry], np.ndarray]:
     """The history entries whose item is on the map, and their map positions [L', 2]."""
-    row = {int(r): i for i, r in enumerate(np.asarray(item_map.item_ids, dtype=np.int64))}
     on_map = [e for e in exp.history if e.item_id in row]
     if not on_map:
         return [], np.zeros((0, 2))
     return on_map, np.asarray(item_map.xy, dtype=float)[[row[e.item_id] for e in on_map]]  # [L', 2]
 
 
-def _history_trace(on_map: Sequence[HistoryEntry], history_xy: np.ndarray) -> go.Scattergl:
+def _history_trace(on_map: Sequence[HistoryEntry], history_xy: np.ndarray, kind: str = "scattergl") -> dict:
     """The history items ringed on the map."""
-    return go.Scattergl(
-        x=history_xy[:, 0], y=history_xy[:, 1], mode="markers", name="History items",
-        marker={"size": 12, "symbol": "circle-open", "color": TEXT_COLOR, "line": {"width": 2}},
-        hovertext=[f"History #{e.position + 1}: {plot_text(e.title)}" for e in on_map],
-        hovertemplate="%{hovertext}<extra></extra>",
-    )
+    return {
+        "type": kind, "x": history_xy[:, 0], "y": history_xy[:, 1], "mode": "markers",
+        "name": "History items",
+        "marker": {"size": 12, "symbol": "circle-open", "color": TEXT_COLOR, "line": {"width": 2}},
+        "hovertext": [f"History #{e.position + 1}: {plot_text(e.title)}" for e in on_map],
+        "hovertemplate": "%{hovertext}<extra></extra>",
+    }
 
 
-def _add_interests(fig: go.Figure, exp: Explanation, now: np.ndarray) -> None:
-    """Each interest at ``now`` [K, 2]; with a diff's ``baseline_map_xy`` also its position before the edit,
-    an arrow from there, and one legend entry that explains the open markers."""
+def _add_interests(data: list, exp: Explanation, now: np.ndarray, kind: str = "scattergl") -> list[dict]:
+    """Append each interest at ``now`` [K, 2] to ``data``; with a diff's ``baseline_map_xy`` also its
+    position before the edit and one legend entry that explains the open markers. Returns the arrows from
+    the positions before the edit (annotations)."""
     before = exp.diff.baseline_map_xy if exp.diff is not None else None
+    arrows = []
     for k, interest in enumerate(exp.interests):
         if before is not None and k < len(before):
-            _add_move(fig, k, before[k], now[k])
-        fig.add_trace(_interest_trace(k, interest, now[k]))
+            data.append(_before_trace(k, before[k], kind))
+            arrows.append(_arrow(k, before[k], now[k]))
+        data.append(_interest_trace(k, interest, now[k], kind))
     if before is not None:
-        fig.add_trace(go.Scatter(
-            x=[None], y=[None], mode="markers", name="Before the edit",
-            marker={"size": 14, "symbol": "diamond-open", "color": MUTED_COLOR, "line": {"width": 2}},
-        ))
+        data.append({"type": "scatter", "x": [None], "y": [None], "mode": "markers",
+                     "name": "Before the edit",
+                     "marker": {"size": 14, "symbol": "diamond-open", "color": MUTED_COLOR,
+                                "line": {"width": 2}}})
+    return arrows
 
 
-def _add_move(fig: go.Figure, k: int, before: Sequence[float], now: np.ndarray) -> None:
-    """Interest ``k``'s position before the edit (an open marker) and an arrow from it to ``now`` [2]."""
-    color = interest_color(k)
-    bx, by = before
-    fig.add_trace(go.Scattergl(
-        x=[bx], y=[by], mode="markers", name=f"{interest_name(k)} before the edit",
-        legendgroup=f"interest-{k}", showlegend=False,
-        marker={"size": 16, "symbol": "diamond-open", "color": color, "line": {"width": 2}},
-        hovertext=[f"{interest_name(k)} before the edit"], hovertemplate="%{hovertext}<extra></extra>",
-    ))
-    fig.add_annotation(
-        x=now[0], y=now[1], ax=bx, ay=by, xref="x", yref="y", axref="x", ayref="y",
-        showarrow=True, arrowhead=3, arrowsize=1.2, arrowwidth=2, arrowcolor=color, standoff=9, text="",
-    )
+def _before_trace(k: int, before: Sequence[float], kind: str) -> dict:
+    """Interest ``k``'s position before the edit: an open marker."""
+    return {
+        "type": kind, "x": [before[0]], "y": [before[1]], "mode": "markers",
+        "name": f"{interest_name(k)} before the edit", "legendgroup": f"interest-{k}", "showlegend": False,
+        "marker": {"size": 16, "symbol": "diamond-open", "color": interest_color(k), "line": {"width": 2}},
+        "hovertext": [f"{interest_name(k)} before the edit"], "hovertemplate": "%{hovertext}<extra></extra>",
+    }
 
 
-def _interest_trace(k: int, interest: Interest, xy: np.ndarray) -> go.Scattergl:
+def _arrow(k: int, before: Sequence[float], now: np.ndarray) -> dict:
+    """An arrow in interest ``k``'s colour from ``before`` [2] to ``now`` [2]."""
+    return {"x": now[0], "y": now[1], "ax": before[0], "ay": before[1], "xref": "x", "yref": "y",
+            "axref": "x", "ayref": "y", "showarrow": True, "arrowhead": 3, "arrowsize": 1.2, "arrowwidth": 2,
+            "arrowcolor": interest_color(k), "standoff": 9, "text": ""}
+
+
+def _interest_trace(k: int, interest: Interest, xy: np.ndarray, kind: str = "scattergl") -> dict:
     """Interest ``k`` as a large labelled diamond at ``xy`` [2], in its colour."""
     color = interest_color(k)
-    return go.Scattergl(
-        x=[xy[0]], y=[xy[1]], mode="markers+text", name=interest_tick(k, interest.label, 26),
-        legendgroup=f"interest-{k}", legendgrouptitle_text="Interests" if k == 0 else None,
-        marker={"size": 20, "symbol": "diamond", "color": color, "line": {"width": 2, "color": "white"}},
-        # WebGL text is plain (no markup, no escaping); alternate sides so neighbouring labels part
-        text=[interest_name(k)], textposition="top center" if k % 2 == 0 else "bottom center",
-        textfont={"color": color, "size": 13, "weight": "bold"},
-        hovertext=[f"<b>{interest_name(k)}</b>: {plot_text(interest.label)}<br>weight {interest.weight:.0%}"],
-        hovertemplate="%{hovertext}<extra></extra>",
-    )
-
-
-def _frame_map(fig: go.Figure, item_map: ItemMap, must_show: np.ndarray) -> go.Figure:
-    """Axes focused on the catalogue and ``must_show`` [P, 2], equal scales, the map's layout and title."""
-    x_range, y_range = focus_ranges(np.asarray(item_map.xy, dtype=float), must_show)
-    fig.update_xaxes(visible=False, range=x_range)
-    fig.update_yaxes(visible=False, range=y_range, scaleanchor="x", scaleratio=1)
-    fig.update_layout(height=640, legend={"itemsizing": "constant", "groupclick": "toggleitem"})
-    return style_figure(fig, f"Interest map: {len(item_map.item_ids):,} items by primary genre, "
-                        "the history ringed")
+    return {
+        "type": kind, "x": [xy[0]], "y": [xy[1]], "mode": "markers+text",
+        "name": interest_tick(k, interest.label, 26), "legendgroup": f"interest-{k}",
+        **({"legendgrouptitle": {"text": "Interests"}} if k == 0 else {}),
+        "marker": {"size": 20, "symbol": "diamond", "color": color, "line": {"width": 2, "color": "white"}},
+        # WebGL text is plain (no markup, no escaping; the name has none); alternate sides so neighbouring
+        # labels part
+        "text": [interest_name(k)], "textposition": "top center" if k % 2 == 0 else "bottom center",
+        "textfont": {"color": color, "size": 13, "weight": "bold"},
+        "hovertext": [f"<b>{interest_name(k)}</b>: {plot_text(interest.label)}"
+                      f"<br>weight {interest.weight:.0%}"],
+        "hovertemplate": "%{hovertext}<extra></extra>",
+    }
 
 
 def focus_ranges(catalogue_xy: np.ndarray, must_show: np.ndarray, pad: float = 0.15

@@ -101,6 +101,14 @@ def method_label(method: str) -> str:
     return RANDOM_LABEL if method == RANDOM_BASELINE else _descriptor_label(method)
 
 
+LEGEND_STYLE: dict[str, object] = {"bgcolor": "rgba(255,255,255,0.85)", "bordercolor": GRID_COLOR,
+                                   "borderwidth": 1}
+
+
+def _title(title: str) -> dict[str, object]:
+    return {"text": title, "x": 0.0, "xanchor": "left", "font": {"size": 16, "color": TEXT_COLOR}}
+
+
 def style_figure(fig: go.Figure, title: str) -> go.Figure:
     """Apply the one recviz figure style (font, margins, template, hover label) and a left-aligned title.
     Margins a figure set itself (room for a legend) are kept.
@@ -109,10 +117,14 @@ def style_figure(fig: go.Figure, title: str) -> go.Figure:
     :func:`recviz.viz.text.plot_text` before putting them in it.
     """
     margin = {side: px for side, px in FIGURE_MARGIN.items() if getattr(fig.layout.margin, side) is None}
-    fig.update_layout(
-        template=TEMPLATE,
-        title={"text": title, "x": 0.0, "xanchor": "left", "font": {"size": 16, "color": TEXT_COLOR}},
-        margin=margin,
-        legend={"bgcolor": "rgba(255,255,255,0.85)", "bordercolor": GRID_COLOR, "borderwidth": 1},
-    )
+    fig.update_layout(template=TEMPLATE, title=_title(title), margin=margin, legend=LEGEND_STYLE)
     return fig
+
+
+def styled_layout(title: str, **layout: object) -> dict[str, object]:
+    """The layout :func:`style_figure` gives, as a plain dict with ``layout`` merged in (its margins and
+    legend settings win), for a figure built in one step (``go.Figure({"data": ..., "layout": ...})``,
+    several times faster than building it trace by trace and updating its layout)."""
+    margin = {**FIGURE_MARGIN, **layout.pop("margin", {})}  # type: ignore[dict-item]
+    legend = {**LEGEND_STYLE, **layout.pop("legend", {})}  # type: ignore[dict-item]
+    return {**layout, "template": TEMPLATE, "title": _title(title), "margin": margin, "legend": legend}

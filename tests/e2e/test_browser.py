@@ -68,6 +68,8 @@ def test_pick_user_edit_history_download_report(tmp_path: Path) -> None:
         browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
         try:
             page = browser.new_page(viewport={"width": 1600, "height": 1000}, accept_downloads=True)
+            pictures: list[str] = []  # requests for the map's catalogue picture (a static file)
+            page.on("request", lambda r: pictures.append(r.url) if "/app/static/maps/" in r.url else None)
             page.goto(f"{app.url}/?ckpt={shown.name}")
             first = _marker(page)
 
@@ -97,6 +99,10 @@ def test_pick_user_edit_history_download_report(tmp_path: Path) -> None:
             assert len(after) == len(before) - 1 and f"edit=-{removed}" in page.url
             assert (edited["fused"], edited["scores"]) != (picked["fused"], picked["scores"])
             assert f"user={USER}" in page.url
+            # three views (first user, picked user, edit), one fetch of the catalogue picture: an edit sends
+            # and draws only the map's small overlay (tests/ui/test_edit_cost.py checks the figure itself)
+            page.wait_for_timeout(500)
+            assert len(pictures) == 1 and pictures[0].endswith(".png"), pictures
 
             # download the HTML report of this view
             with page.expect_download(timeout=WAIT_MS) as download:

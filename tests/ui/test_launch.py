@@ -21,9 +21,10 @@ def test_warm_up_loads_the_default_checkpoint_its_map_and_users_once(app_env, mo
     ckpt = loaders.checkpoint(models_dir / loaders.DEFAULT_CHECKPOINT)  # what the page asks for
     stored = loaders.item_map(ckpt)
     assert calls == [loaders.DEFAULT_CHECKPOINT] and loaders.users(ckpt)
-    if stored.item_map is not None:  # the map's catalogue layer is built with the map, once
-        assert sum(len(t.x) for t in stored.catalogue) == len(stored.item_map.item_ids)
-        assert loaders.item_map(ckpt).catalogue is stored.catalogue
+    if stored.item_map is not None:  # the map's catalogue picture is drawn with the map, once
+        assert stored.raster is not None and stored.raster.raster.png.startswith(b"\x89PNG")
+        assert sum(n for _, _, n in stored.raster.genres) == len(stored.item_map.item_ids)
+        assert loaders.item_map(ckpt).raster is stored.raster
 
 
 def test_warm_up_leaves_a_broken_checkpoint_to_the_page(app_env, checkpoint, tmp_path: Path,

@@ -3,6 +3,7 @@ images, emphasis or HTML to the app. Checked by rendering what the app sends wit
 
 from __future__ import annotations
 
+import html
 import json
 import re
 import shutil
@@ -27,6 +28,9 @@ HOSTILE = [
 RENDER = MarkdownIt("commonmark").enable("table").enable("strikethrough")
 TAG = re.compile(r"<(/?[a-z][a-z0-9]*)", re.IGNORECASE)
 OURS = {"p", "/p", "br", "span", "/span", "strong", "/strong"}  # the paragraph, and the app's own markup
+# the app's own markup in st.html blocks (the interests' lists, the ready marker)
+HTML_OURS = {f"{close}{tag}" for tag in ("style", "div", "h4", "table", "thead", "tbody", "tr", "th", "td")
+             for close in ("", "/")}
 
 
 def _rendered_tags(markdown: str, allowed: set[str] = frozenset({"p", "/p"})) -> list[str]:
@@ -61,10 +65,14 @@ def test_hostile_titles_never_become_markup_in_the_app(app_env, checkpoint, tmp_
     assert_healthy(at)
     texts = [e.value for kind in ("markdown", "caption", "error", "warning", "info", "success", "title",
                                   "subheader", "header") for e in getattr(at, kind)]
+    blocks = [h.proto.body for h in at.get("html")]  # st.html: shown as HTML, not Markdown
     fragments = ("click me", "![pixel]", "<img src=x", "**loud**", "mail@evil", ":red[", "line one", "Amélie")
-    assert any(f in as_read(t) for t in texts for f in fragments)  # hostile titles are shown (as text)
+    shown = [as_read(t) for t in texts] + [html.unescape(b) for b in blocks]
+    assert any(f in t for t in shown for f in fragments)  # hostile titles are shown (as text)
     assert any("[link](http" in as_read(t) for t in at.warning.values)  # the echoed link text, as text
     for text in texts:
         if "recviz-ready" in text:
             continue  # the page's own marker element (ids only)
         assert not _rendered_tags(text, OURS), text
+    for block in blocks:  # only the app's own markup: a title's <img>, <b>, <a> or <i> stays text
+        assert {t.lower() for t in TAG.findall(block)} <= OURS | HTML_OURS, block

@@ -220,6 +220,10 @@ def test_choosing_the_recommendation_to_explain(app_env, short_users) -> None:
 
 def test_detail_tabs_draw_only_the_open_panel(app_env, short_users) -> None:
     at = new_app({"user": str(short_users[0])})
+    assert len(at.get("plotly_chart")) == 1  # the details panel is closed: only the map is drawn
+    at.session_state["details_open"] = True
+    at.run()
+    assert len(at.get("plotly_chart")) == 3  # opened: the Attributions tab (attributions, deletion curves)
     assert not [m for m in at.metric if m.label == "Effective interests"]  # Attributions is the open tab
     at.session_state["detail_tab"] = "Interest health"
     at.run()
