@@ -123,5 +123,24 @@ def test_pick_user_edit_history_download_report(tmp_path: Path) -> None:
             assert shot.stat().st_size > 50_000
             if os.environ.get("RECVIZ_UPDATE_SCREENSHOT") == "1":
                 shutil.copyfile(shot, REPO / "docs" / "screenshot.png")
+
+            # one counterfactual: open the details panel, its Counterfactual tab, search, and see the verdict
+            page.set_viewport_size({"width": 1600, "height": 1000})
+            page.get_by_text("Why these recommendations", exact=False).first.click()
+            page.get_by_role("tab", name="Counterfactual").click()
+            page.get_by_role("button", name="Find the smallest removal").click()
+            verdict = page.locator('[data-testid="stAlert"]').filter(has_text="top").first
+            verdict.wait_for(state="visible", timeout=WAIT_MS)
+            assert page.get_by_role("button", name="Apply this edit").count() <= 1
+
+            # one comparison: a link naming a second user opens the Compare tab's metrics
+            page.goto(f"{app.url}/?ckpt={shown.name}&user={USER}&vs=15")
+            _marker(page)
+            page.get_by_text("Why these recommendations", exact=False).first.click()
+            page.get_by_role("tab", name="Compare").click()
+            page.get_by_text("Rank-biased overlap").first.wait_for(state="visible", timeout=WAIT_MS)
+            assert page.get_by_text("Shared recommendations").count() >= 1
+            server_log = (artifacts / "e2e-server.log").read_text(encoding="utf-8", errors="replace")
+            assert "Traceback" not in server_log
         finally:
             browser.close()
