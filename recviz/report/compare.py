@@ -11,8 +11,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from recviz.errors import ConfigError
 from recviz.explain.compare import BASIS_TEXT, Comparison
+from recviz.report.export import check_format, write_rendered
 from recviz.report.html import chip, display_time, esc, figure_div, folded, section
 from recviz.report.page import render_page
 from recviz.viz import figures
@@ -21,7 +21,6 @@ from recviz.viz.compare import lists_figure, matching_figure
 if TYPE_CHECKING:
     from recviz.explain.projection import ItemMap
 
-FORMATS: tuple[str, ...] = ("html", "json")
 Maps = tuple["ItemMap | None", "ItemMap | None"]
 
 
@@ -134,7 +133,7 @@ def render_comparison_html(cmp: Comparison, maps: Maps = (None, None)) -> str:
 
 def comparison_filename(cmp: Comparison, fmt: str) -> str:
     """``recviz-compare-<A>-vs-<B>-<stamp>.<fmt>``, safe on every file system."""
-    _check_format(fmt)
+    check_format(fmt)
     a, b = (_slug(n) for n in _side_ids(cmp))
     stamp = re.sub(r"[^0-9T]", "", cmp.created_at.split("+")[0]) or "undated"
     return f"recviz-compare-{a}-vs-{b}-{stamp}.{fmt}"
@@ -142,14 +141,9 @@ def comparison_filename(cmp: Comparison, fmt: str) -> str:
 
 def write_comparison(cmp: Comparison, path: Path | str, fmt: str, maps: Maps = (None, None)) -> Path:
     """Write the report; ``path`` is a file, or an existing directory to put ``comparison_filename`` in."""
-    _check_format(fmt)
-    target = Path(path)
-    if target.is_dir():
-        target = target / comparison_filename(cmp, fmt)
-    target.parent.mkdir(parents=True, exist_ok=True)
+    check_format(fmt)
     text = render_comparison_html(cmp, maps) if fmt == "html" else render_comparison_json(cmp)
-    target.write_text(text, encoding="utf-8")
-    return target
+    return write_rendered(path, comparison_filename(cmp, fmt), text)
 
 
 def _side_ids(cmp: Comparison) -> Sequence[str]:
@@ -161,8 +155,3 @@ def _side_ids(cmp: Comparison) -> Sequence[str]:
 
 def _slug(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "-", text).strip("-.") or "x"
-
-
-def _check_format(fmt: str) -> None:
-    if fmt not in FORMATS:
-        raise ConfigError(f"unknown report format {fmt!r}; choose one of {', '.join(FORMATS)}")

@@ -28,7 +28,7 @@ def _slug(text: str) -> str:
 
 def report_filename(exp: Explanation, fmt: str) -> str:
     """``recviz-<checkpoint>-user<id>[-edited]-<created_at>.<fmt>``, safe on every file system."""
-    _check_format(fmt)
+    check_format(fmt)
     who = f"user{exp.user_id}" if exp.user_id is not None else "custom"
     edited = "-edited" if exp.edits else ""
     stamp = re.sub(r"[^0-9T]", "", exp.created_at.split("+")[0].split(".")[0]) or "undated"
@@ -37,16 +37,23 @@ def report_filename(exp: Explanation, fmt: str) -> str:
 
 def write_report(exp: Explanation, path: Path | str, fmt: str, item_map: ItemMap | None = None) -> Path:
     """Write the report; ``path`` is a file, or an existing directory to put ``report_filename`` in."""
-    _check_format(fmt)
+    check_format(fmt)
+    text = render_html(exp, item_map) if fmt == "html" else render_json(exp)
+    return write_rendered(path, report_filename(exp, fmt), text)
+
+
+def write_rendered(path: Path | str, name: str, text: str) -> Path:
+    """Write a rendered report to ``path``, a file, or an existing directory to put ``name`` in (every
+    report kind: explanations, comparisons, timelines)."""
     target = Path(path)
     if target.is_dir():
-        target = target / report_filename(exp, fmt)
+        target = target / name
     target.parent.mkdir(parents=True, exist_ok=True)
-    text = render_html(exp, item_map) if fmt == "html" else render_json(exp)
     target.write_text(text, encoding="utf-8")
     return target
 
 
-def _check_format(fmt: str) -> None:
+def check_format(fmt: str) -> None:
+    """:class:`ConfigError` unless ``fmt`` is one of :data:`FORMATS`."""
     if fmt not in FORMATS:
         raise ConfigError(f"unknown report format {fmt!r}; choose one of {', '.join(FORMATS)}")

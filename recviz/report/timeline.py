@@ -10,13 +10,11 @@ import re
 from datetime import UTC, datetime
 from pathlib import Path
 
-from recviz.errors import ConfigError
 from recviz.explain.timeline import InterestPhase, Timeline
+from recviz.report.export import check_format, write_rendered
 from recviz.report.html import chip, esc, figure_div, section
 from recviz.report.page import render_page
 from recviz.viz.timeline import timeline_figure
-
-FORMATS: tuple[str, ...] = ("html", "json")
 
 
 def when(tl: Timeline, position: int | None) -> str:
@@ -80,23 +78,13 @@ def render_timeline_html(tl: Timeline) -> str:
 
 
 def timeline_filename(tl: Timeline, fmt: str) -> str:
-    _check_format(fmt)
+    check_format(fmt)
     who = f"user{tl.user_id}" if tl.user_id is not None else "custom"
     return f"recviz-timeline-{re.sub(r'[^A-Za-z0-9._-]+', '-', tl.checkpoint).strip('-.') or 'x'}-{who}.{fmt}"
 
 
 def write_timeline(tl: Timeline, path: Path | str, fmt: str) -> Path:
     """Write the report; ``path`` is a file, or an existing directory to put ``timeline_filename`` in."""
-    _check_format(fmt)
-    target = Path(path)
-    if target.is_dir():
-        target = target / timeline_filename(tl, fmt)
-    target.parent.mkdir(parents=True, exist_ok=True)
+    check_format(fmt)
     text = render_timeline_html(tl) if fmt == "html" else render_timeline_json(tl)
-    target.write_text(text, encoding="utf-8")
-    return target
-
-
-def _check_format(fmt: str) -> None:
-    if fmt not in FORMATS:
-        raise ConfigError(f"unknown report format {fmt!r}; choose one of {', '.join(FORMATS)}")
+    return write_rendered(path, timeline_filename(tl, fmt), text)

@@ -23,6 +23,7 @@ from recviz.report.compare import comparison_filename, render_comparison_html, r
 from recviz.ui import loaders, state
 from recviz.ui.errors import guarded
 from recviz.ui.interest_map import PLOT_CONFIG
+from recviz.ui.session_cache import remembered
 from recviz.viz.compare import lists_figure, matching_figure
 from recviz.viz.figures import interest_map_figure
 from recviz.viz.text import interest_name, markdown_text
@@ -82,16 +83,18 @@ def render(exp: Explanation, view: state.ViewState) -> None:
     if view.compare is not None:
         other = loaders.checkpoint(paths[view.compare])
         maps = (maps[0], loaders.item_map(other))
-        cmp = guarded("Could not compare the checkpoints", _remembered,
+        cmp = guarded("Could not compare the checkpoints", remembered, RESULTS_KEY,
                       ("checkpoints", _ident(ckpt), _ident(other), *_view_key(view)),
                       lambda: compare_checkpoints(ckpt, other, _user(view), view.edits, view.settings(),
                                                   start=view.uploaded,
-                                                  item_maps=(maps[0].item_map, maps[1].item_map)))
+                                                  item_maps=(maps[0].item_map, maps[1].item_map)),
+                      size=CACHE_SIZE)
     else:
-        cmp = guarded("Could not compare the users", _remembered,
+        cmp = guarded("Could not compare the users", remembered, RESULTS_KEY,
                       ("users", _ident(ckpt), view.vs_user, *_view_key(view)),
                       lambda: compare_users(ckpt, view.user_id, view.vs_user, view.edits, view.settings(),
-                                            start=view.uploaded, item_map=maps[0].item_map))
+                                            start=view.uploaded, item_map=maps[0].item_map),
+                      size=CACHE_SIZE)
     if cmp is not None:
         _show(cmp, maps)
 
@@ -106,15 +109,6 @@ def _user(view: state.ViewState) -> int | None:
 
 def _view_key(view: state.ViewState) -> tuple:
     return (view.user_id, view.uploaded, view.edits, comparison_settings(view.settings()))
-
-
-def _remembered(key: tuple, compute: Callable[[], Comparison]) -> Comparison:
-    cache: dict[tuple, Comparison] = st.session_state.setdefault(RESULTS_KEY, {})
-    if key not in cache:
-        cache[key] = compute()
-        while len(cache) > CACHE_SIZE:
-            cache.pop(next(iter(cache)))
-    return cache[key]
 
 
 def _show(cmp: Comparison, maps: tuple[loaders.StoredMap, loaders.StoredMap]) -> None:

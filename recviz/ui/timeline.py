@@ -15,6 +15,7 @@ from recviz.report.timeline import phase_text, render_timeline_html, render_time
 from recviz.ui import loaders, state
 from recviz.ui.errors import guarded
 from recviz.ui.interest_map import PLOT_CONFIG
+from recviz.ui.session_cache import remembered
 from recviz.viz.text import interest_name, markdown_text
 from recviz.viz.timeline import timeline_figure
 
@@ -37,8 +38,9 @@ def render(view: state.ViewState) -> None:
              "history was rated in bulk or has undated items")
     user = view.user_id if view.uploaded is None else None
     key = (str(ckpt.path), ckpt.hash, user, view.uploaded, view.edits, smoothing)
-    tl = guarded("Could not follow the interests over time", _remembered, key,
-                 lambda: user_timeline(ckpt, user, view.edits, start=view.uploaded, smoothing=smoothing))
+    tl = guarded("Could not follow the interests over time", remembered, RESULTS_KEY, key,
+                 lambda: user_timeline(ckpt, user, view.edits, start=view.uploaded, smoothing=smoothing),
+                 size=CACHE_SIZE)
     if tl is None:
         return
     if tl.notices:
@@ -53,15 +55,6 @@ def render(view: state.ViewState) -> None:
     if tl.phases:
         st.dataframe(_phases_table(tl), hide_index=True, key="timeline_phases")
     _downloads(tl)
-
-
-def _remembered(key: tuple, compute: Callable[[], Timeline]) -> Timeline:
-    cache: dict[tuple, Timeline] = st.session_state.setdefault(RESULTS_KEY, {})
-    if key not in cache:
-        cache[key] = compute()
-        while len(cache) > CACHE_SIZE:
-            cache.pop(next(iter(cache)))
-    return cache[key]
 
 
 def _phases_table(tl: Timeline) -> pd.DataFrame:

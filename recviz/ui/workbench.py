@@ -36,6 +36,7 @@ from recviz.ui import (
 )
 from recviz.ui.errors import guarded, show_error
 from recviz.ui.scenarios import ScenarioStore
+from recviz.ui.session_cache import remembered
 from recviz.viz.text import markdown_text
 
 EXPLANATION_KEY = "_explanations"   # session cache: view key -> Explanation (the last few views)
@@ -170,14 +171,10 @@ def _explanation(ckpt: Checkpoint, user: int | None, view: state.ViewState,
                  item_map: ItemMap | None) -> Explanation:
     """The Explanation of this view: from the session's cache, else computed by ``explain_history`` (what
     ``recviz explain`` and the reports run, so the export matches them) and remembered."""
-    key = view_key(ckpt, user, view, item_map is not None)
-    cache: dict[tuple, Explanation] = st.session_state.setdefault(EXPLANATION_KEY, {})
-    if key not in cache:
-        start = view.uploaded if view.uploaded is not None or user is not None else ()
-        cache[key] = explain_history(ckpt, user, view.edits, view.settings(), start=start, item_map=item_map)
-        while len(cache) > CACHE_SIZE:
-            cache.pop(next(iter(cache)))
-    return cache[key]
+    start = view.uploaded if view.uploaded is not None or user is not None else ()
+    return remembered(EXPLANATION_KEY, view_key(ckpt, user, view, item_map is not None),
+                      lambda: explain_history(ckpt, user, view.edits, view.settings(), start=start,
+                                              item_map=item_map), CACHE_SIZE)
 
 
 def _notices(notices: list[str], urgent: bool) -> None:

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from app_server import running_app  # bench/app_server.py, on the path from conftest.py
+from e2e_helpers import CHROMIUM, browser_or_skip
 
 from recviz.explain.projection import MAP_NPZ
 from recviz.models.checkpoint import list_checkpoints
@@ -21,21 +22,11 @@ from recviz.ui.loaders import default_checkpoint
 pytestmark = pytest.mark.e2e
 
 REPO = Path(__file__).resolve().parents[2]
-CHROMIUM = Path("/usr/bin/chromium")
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 READY = "#recviz-ready"
 WAIT_MS = 90_000
 USER = 42  # a mid-length history (70 items) whose interests are distinct on the shipped ComiRec-SA
-
-
-def _browser_or_skip() -> None:
-    if CHROMIUM.exists():
-        return
-    if os.environ.get("CI") == "true":
-        pytest.fail(f"{CHROMIUM} is missing on CI; `make test` installs it (apt-get install chromium)")
-    pytest.skip(f"{CHROMIUM} is missing; install Debian's chromium (apt-get install chromium) "
-                "to run the browser test")
 
 
 def _marker(page) -> dict[str, str]:
@@ -52,7 +43,7 @@ def _wait_for_change(page, attribute: str, old: str) -> None:
 
 
 def test_pick_user_edit_history_download_report(tmp_path: Path) -> None:
-    _browser_or_skip()
+    browser_or_skip()
     from playwright.sync_api import sync_playwright
 
     models = Path(os.environ.get("RECVIZ_MODELS_DIR") or REPO / "models")

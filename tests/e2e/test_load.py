@@ -15,23 +15,14 @@ import sys
 from pathlib import Path
 
 import pytest
+from e2e_helpers import browser_or_skip
 
 pytestmark = pytest.mark.e2e
 
 REPO = Path(__file__).resolve().parents[2]
-CHROMIUM = Path("/usr/bin/chromium")
 SESSIONS = 3
 EDITS = 3   # per session: every edit is checked; three keep the test near a minute on a busy 2-core machine
 USERS = [564, 15, 73]  # 1,868, 1,700 and 1,610 items: the model reads the last 50, the table shows those
-
-
-def _browser_or_skip() -> None:  # as tests/e2e/test_browser.py
-    if CHROMIUM.exists():
-        return
-    if os.environ.get("CI") == "true":
-        pytest.fail(f"{CHROMIUM} is missing on CI; `make test` installs it (apt-get install chromium)")
-    pytest.skip(f"{CHROMIUM} is missing; install Debian's chromium (apt-get install chromium) "
-                "to run the browser test")
 
 
 def _bench_load():
@@ -46,7 +37,7 @@ def _bench_load():
 
 
 def test_concurrent_sessions_stay_isolated() -> None:
-    _browser_or_skip()
+    browser_or_skip()
     load = _bench_load()
     artifacts = REPO / "test-artifacts"
     artifacts.mkdir(exist_ok=True)
