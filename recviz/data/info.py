@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -59,7 +58,7 @@ def dataset_info(dataset: Dataset) -> DatasetInfo:
     if len(ratings):
         counts = ratings.value_counts().sort_index()
         rating_counts = {f"{value:g}": int(n) for value, n in counts.items()}
-    genre_counts = Counter(g for item in dataset.catalogue for g in item.genres)
+    genre_counts = dataset.catalogue.genre_counts()
     return DatasetInfo(
         name=dataset.name,
         format=dataset.format,

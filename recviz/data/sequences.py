@@ -46,6 +46,17 @@ def filter_interactions(
     return out
 
 
+def _user_time_order(users: np.ndarray, times: np.ndarray) -> np.ndarray:
+    """[R] row order by user, then time; stable, so ties keep the source row order. One argsort of a combined
+    int64 key when user and time ranges fit in it (about 6× faster than ``np.lexsort`` at millions of
+    rows), else ``np.lexsort``."""
+    u0, t0 = int(users.min()), int(times.min())
+    span = int(times.max()) - t0 + 1
+    if (int(users.max()) - u0 + 1) * span < 2**62:
+        return np.argsort((users - u0) * span + (times - t0), kind="stable")
+    return np.lexsort((times, users))
+
+
 def build_sequences(
     dataset: Dataset, min_rating: float | None = None, kcore: int | None = None, min_length: int = 1
 ) -> Sequences:
@@ -56,13 +67,20 @@ def build_sequences(
             f"{dataset.name}: no interactions left after filtering (min_rating={min_rating}, kcore={kcore}); "
             "lower the thresholds"
         )
-    frame = frame.assign(_row=np.arange(len(frame)))
-    frame = frame.sort_values(["user_id", "timestamp", "_row"], kind="stable")
-    items: dict[int, list[int]] = {}
-    stamps: dict[int, list[int]] = {}
-    for user, group in frame.groupby("user_id", sort=True):
-        if len(group) < min_length:
-            continue
-        items[int(user)] = group["item_id"].astype("int64").tolist()
-        stamps[int(user)] = group["timestamp"].astype("int64").tolist()
+    users = frame["user_id"].to_numpy(np.int64)  # [R]
+    times = frame["timestamp"].to_numpy(np.int64)  # [R]
+    new_user = np.r_[True, users[1:] != users[:-1]]  # [R]
+    if (users[1:] >= users[:-1]).all() and (new_user[1:] | (times[1:] >= times[:-1])).all():
+        order = np.arange(len(users))  # already by user then time (as most logs are): no sort needed
+    else:
+        order = _user_time_order(users, times)  # [R]
+        users = users[order]
+    starts = np.flatnonzero(np.r_[True, users[1:] != users[:-1]])  # [U] first row of each user
+    ends = np.r_[starts[1:], len(users)]                               # [U]
+    keep = np.flatnonzero(ends - starts >= min_length)
+    item_rows = frame["item_id"].to_numpy(np.int64)[order].tolist()  # one conversion, then slices per user
+    stamp_rows = times[order].tolist()
+    ids, lo, hi = users[starts[keep]].tolist(), starts[keep].tolist(), ends[keep].tolist()
+    items = {u: item_rows[a:b] for u, a, b in zip(ids, lo, hi, strict=True)}
+    stamps = {u: stamp_rows[a:b] for u, a, b in zip(ids, lo, hi, strict=True)}
     return Sequences(items, stamps)

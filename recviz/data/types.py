@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 
 from recviz.errors import DataError, UnknownItemError
@@ -35,13 +36,72 @@ def clean_title(raw: object, item_id: int) -> str:
     return text if text and text.lower() != "nan" else fallback_title(item_id)
 
 
+class _ItemColumns(Mapping[int, Item]):
+    """id → :class:`Item` over columns, building each Item only when asked (a million items load in
+    about a second instead of building a million objects). Genres are stored once per distinct set."""
+
+    def __init__(self, ids: np.ndarray, titles: Sequence[str], years: np.ndarray,
+                 genre_codes: np.ndarray, genre_sets: Sequence[tuple[str, ...]]) -> None:
+        self.ids = ids                  # [N] int64
+        self.titles = titles            # [N] clean titles
+        self.years = years              # [N] float64, NaN = unknown
+        self.genre_codes = genre_codes  # [N] index into genre_sets
+        self.genre_sets = genre_sets
+        self._row = dict(zip(ids.tolist(), range(len(ids)), strict=True))
+
+    def __getitem__(self, item_id: int) -> Item:
+        row = self._row[item_id]
+        year = self.years[row]
+        return Item(int(self.ids[row]), self.titles[row], None if np.isnan(year) else int(year),
+                    self.genre_sets[self.genre_codes[row]])
+
+    def __contains__(self, item_id: object) -> bool:
+        return item_id in self._row
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(self._row)
+
+    def __len__(self) -> int:
+        return len(self._row)
+
+
 class Catalogue:
     """The item catalogue: id → :class:`Item`, in a stable order (the order of the source file)."""
 
     def __init__(self, items: Iterable[Item]) -> None:
-        self._items: dict[int, Item] = {}
+        self._items: Mapping[int, Item] = {}
         for item in items:
             self._items[item.item_id] = item
+
+    @classmethod
+    def from_columns(cls, ids: np.ndarray, titles: Sequence[str], years: np.ndarray,
+                     genre_codes: np.ndarray, genre_sets: Sequence[tuple[str, ...]]) -> Catalogue:
+        """A catalogue over columns (ids unique, titles already clean, years NaN where unknown, each item's
+        genres ``genre_sets[genre_codes[i]]``): what the large-data readers build, no per-item objects."""
+        catalogue = cls(())
+        catalogue._items = _ItemColumns(np.asarray(ids, dtype=np.int64), titles,
+                                        np.asarray(years, dtype=np.float64), np.asarray(genre_codes),
+                                        list(genre_sets))
+        return catalogue
+
+    def id_array(self) -> np.ndarray:
+        """[N] int64 item ids in catalogue order."""
+        if isinstance(self._items, _ItemColumns):
+            return self._items.ids
+        return np.fromiter(self._items, dtype=np.int64, count=len(self._items))
+
+    def genre_counts(self) -> dict[str, int]:
+        """genre → number of items with it (without building every Item of a column catalogue)."""
+        counts: dict[str, int] = {}
+        if isinstance(self._items, _ItemColumns):
+            per_set = np.bincount(self._items.genre_codes, minlength=len(self._items.genre_sets))
+            pairs = zip(self._items.genre_sets, per_set.tolist(), strict=True)
+        else:
+            pairs = ((item.genres, 1) for item in self._items.values())
+        for genres, n in pairs:
+            for g in genres:
+                counts[g] = counts.get(g, 0) + n
+        return counts
 
     def __len__(self) -> int:
         return len(self._items)
@@ -74,8 +134,7 @@ class Catalogue:
 
     def all_genres(self) -> list[str]:
         """Sorted distinct genres (without the ``(no genres listed)`` marker)."""
-        found = {g for item in self._items.values() for g in item.genres}
-        return sorted(found)
+        return sorted(g for g, n in self.genre_counts().items() if n)
 
     def search(self, query: str, limit: int = 20) -> list[Item]:
         """Items whose title contains ``query`` (case-insensitive), shortest titles first."""
@@ -102,6 +161,51 @@ class Catalogue:
             {"item_id": i.item_id, "title": i.title, "year": i.year, "genres": list(i.genres)}
             for i in self._items.values()
         ]
+
+    def to_json(self, keep: Iterable[int] | None = None) -> dict:
+        """The columnar JSON form a checkpoint stores (only the ids in ``keep``, when given): one list per
+        field and each distinct genre set once, which reads back ~5x faster than one record per item."""
+        ids = self.id_array()
+        rows = np.flatnonzero(np.isin(ids, np.fromiter(keep, dtype=np.int64))) if keep is not None else \
+            np.arange(len(ids))
+        if isinstance(self._items, _ItemColumns):
+            cols = self._items
+            titles = [cols.titles[r] for r in rows.tolist()]
+            years = [None if np.isnan(y) else int(y) for y in cols.years[rows].tolist()]
+            used, codes = np.unique(cols.genre_codes[rows], return_inverse=True)
+            sets = [list(cols.genre_sets[c]) for c in used.tolist()]
+        else:
+            items = [self._items[i] for i in ids[rows].tolist()]
+            titles, years = [i.title for i in items], [i.year for i in items]
+            distinct: dict[tuple[str, ...], int] = {}
+            codes = np.asarray([distinct.setdefault(i.genres, len(distinct)) for i in items], dtype=np.int64)
+            sets = [list(g) for g in distinct]
+        return {"layout": "columns", "item_id": ids[rows].tolist(), "title": titles, "year": years,
+                "genre_sets": sets, "genre_codes": np.asarray(codes, dtype=np.int64).tolist()}
+
+    @classmethod
+    def from_json(cls, obj: object) -> Catalogue:
+        """A catalogue from :meth:`to_json`'s columns, or from a list of records (checkpoints written before
+        the columnar form). Malformed input raises ValueError/TypeError/KeyError (the caller names the
+        file)."""
+        if isinstance(obj, list):
+            return cls.from_records(obj)
+        if not isinstance(obj, dict) or obj.get("layout") != "columns":
+            raise ValueError("expected a list of item records or {'layout': 'columns', ...}")
+        ids = np.asarray(obj["item_id"], dtype=np.int64)  # [N]
+        titles, years, codes = obj["title"], obj["year"], np.asarray(obj["genre_codes"], dtype=np.int64)
+        sets = [tuple(str(g) for g in genres) for genres in obj["genre_sets"]]
+        if not len(ids) == len(titles) == len(years) == len(codes):
+            raise ValueError(f"columns of different lengths: {len(ids)} ids, {len(titles)} titles, "
+                             f"{len(years)} years, {len(codes)} genre codes")
+        if len(codes) and (codes.min() < 0 or codes.max() >= len(sets)):
+            raise ValueError(f"genre codes must lie in 0..{len(sets) - 1}")
+        if len(np.unique(ids)) != len(ids):
+            raise ValueError("item ids repeat")
+        clean = [t if isinstance(t, str) and t.strip() else clean_title(t, i)
+                 for t, i in zip(titles, ids.tolist(), strict=True)]
+        year_values = np.asarray([np.nan if y is None else float(int(y)) for y in years], dtype=np.float64)
+        return cls.from_columns(ids, clean, year_values, codes, sets)
 
     @classmethod
     def from_records(cls, records: Iterable[dict]) -> Catalogue:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -60,3 +61,41 @@ def test_min_length_and_nothing_left() -> None:
     assert build_sequences(ds, min_length=2).items == {1: [1, 2]}
     with pytest.raises(DataError, match="no interactions left"):
         build_sequences(ds, min_rating=5.5)
+
+
+def reference_sequences(frame: pd.DataFrame, min_length: int) -> tuple[dict, dict]:
+    """build_sequences as it was before vectorising (a sort, then one groupby group per user)."""
+    frame = frame.assign(_row=np.arange(len(frame))).sort_values(["user_id", "timestamp", "_row"],
+                                                                  kind="stable")
+    items, stamps = {}, {}
+    for user, group in frame.groupby("user_id", sort=True):
+        if len(group) >= min_length:
+            items[int(user)] = group["item_id"].astype("int64").tolist()
+            stamps[int(user)] = group["timestamp"].astype("int64").tolist()
+    return items, stamps
+
+
+@pytest.mark.parametrize(("shuffle", "min_rating", "min_length"), [
+    (False, None, 1), (False, 4.0, 5), (True, None, 1), (True, 3.0, 20),
+])
+def test_vectorised_equals_the_groupby_version_on_the_sample(
+        sample: Dataset, shuffle: bool, min_rating: float | None, min_length: int) -> None:
+    frame = sample.interactions
+    if shuffle:  # rows out of order, and many ties in time: the sort path, with ties kept in row order
+        frame = frame.sample(frac=1.0, random_state=0).reset_index(drop=True)
+        frame["timestamp"] = frame["timestamp"] // 86_400
+    ds = Dataset("s", frame, sample.catalogue)
+    seqs = build_sequences(ds, min_rating=min_rating, min_length=min_length)
+    kept = filter_interactions(frame, min_rating=min_rating)
+    items, stamps = reference_sequences(kept, min_length)
+    assert seqs.items == items and seqs.timestamps == stamps
+    assert list(seqs.items) == sorted(seqs.items)  # users in ascending order, as groupby gave them
+    assert all(type(i) is int for i in next(iter(seqs.items.values())))
+
+
+def test_ranges_too_wide_for_one_sort_key_take_the_lexsort_path() -> None:
+    big = 2**40  # (user range) × (time range) beyond int64: sorted by np.lexsort, same answer
+    ds = dataset([(big, 1, 5, big), (1, 2, 5, 7), (big, 3, 5, 0), (1, 4, 5, 7), (1, 5, 5, -big)])
+    seqs = build_sequences(ds)
+    assert seqs.items == {1: [5, 2, 4], big: [3, 1]}
+    assert seqs.timestamps == {1: [-big, 7, 7], big: [0, big]}

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from recviz.data.readers import movielens_1m, movielens_100k, movielens_csv, recbole
+from recviz.data.readers import movielens_1m, movielens_100k, movielens_csv, parquet, recbole
 from recviz.data.readers.generic import ColumnMapping
 from recviz.data.readers.generic import read as read_generic
 from recviz.data.types import Dataset
@@ -16,11 +16,13 @@ DIRECTORY_FORMATS: dict[str, tuple[str, ...]] = {
     movielens_csv.FORMAT: movielens_csv.FILES,
     movielens_100k.FORMAT: movielens_100k.FILES,
     movielens_1m.FORMAT: movielens_1m.FILES,
+    parquet.FORMAT: parquet.FILES,
 }
 _READERS = {
     movielens_csv.FORMAT: movielens_csv.read,
     movielens_100k.FORMAT: movielens_100k.read,
     movielens_1m.FORMAT: movielens_1m.read,
+    parquet.FORMAT: parquet.read,
     recbole.FORMAT: recbole.read,
 }
 FORMATS: tuple[str, ...] = (*_READERS, "generic")
@@ -43,8 +45,9 @@ def detect_format(directory: Path) -> str:
         return recbole.FORMAT
     raise DataError(
         f"{directory}: no known data set here (found: {', '.join(sorted(names)) or 'nothing'}). Expected "
-        "ratings.csv + movies.csv (MovieLens), u.data + u.item (ML-100K), ratings.dat + movies.dat (ML-1M) "
-        "or NAME.inter (RecBole); for any other file pass it with a ColumnMapping"
+        "ratings.csv + movies.csv (MovieLens), u.data + u.item (ML-100K), ratings.dat + movies.dat (ML-1M), "
+        "interactions.parquet + items.parquet (Parquet) or NAME.inter (RecBole); for any other file pass it "
+        "with a ColumnMapping"
     )
 
 

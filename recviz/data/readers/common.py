@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from recviz.data.types import Catalogue, Dataset, Item, clean_title
+from recviz.data.types import Catalogue, Dataset
 from recviz.errors import DataError
 
 NO_GENRES = "(no genres listed)"
@@ -26,6 +26,7 @@ _NUMBER = re.compile(r"\s*+[+-]?+(?:\d++(?:\.\d*+)?+|\.\d++)(?:[eE][+-]?+\d++)?+
 MAX_EXACT = 2**53  # the largest magnitude float64 holds exactly: the bound on ids and timestamps
 MAX_YEAR = 9999
 _INT64_MAX = int(np.iinfo(np.int64).max)
+_HASH_MULTIPLIERS = (0x9E3779B97F4A7C15, 0xC2B2AE3D27D4EB4F, 0x165667B19E3779F9)  # odd 64-bit mixers
 
 
 @dataclass(frozen=True)
@@ -250,15 +251,16 @@ def interactions_frame(
     n = len(user)
     frame = pd.DataFrame(
         {
-            "user_id": user.astype(np.int64),
-            "item_id": item.astype(np.int64),
-            "rating": np.full(n, np.nan) if rating is None else rating.astype(np.float64),
-            "timestamp": np.arange(n, dtype=np.int64) if timestamp is None else timestamp.astype(np.int64),
+            "user_id": user.astype(np.int64, copy=False),
+            "item_id": item.astype(np.int64, copy=False),
+            "rating": np.full(n, np.nan) if rating is None else rating.astype(np.float64, copy=False),
+            "timestamp": (np.arange(n, dtype=np.int64) if timestamp is None
+                          else timestamp.astype(np.int64, copy=False)),
         }
     )
     if timestamp is not None:
         key = ["user_id", "item_id", "timestamp"]
-        dup = frame.duplicated(key, keep="first").to_numpy()
+        dup = duplicated_rows(frame, key)
         if dup.any():
             row = int(np.flatnonzero(dup)[0])
             u, i, t = (int(frame.at[row, c]) for c in key)
@@ -274,10 +276,30 @@ def interactions_frame(
     return frame
 
 
+def duplicated_rows(frame: pd.DataFrame, key: list[str]) -> np.ndarray:
+    """[R] bool: the row repeats an earlier row on ``key`` (integer columns), like ``frame.duplicated(key)``.
+
+    A 64-bit hash of the key is sorted first (seconds at 20M rows, where pandas' duplicated takes ~30 s);
+    only rows whose hash repeats are compared exactly, so the answer is exact, not probabilistic.
+    """
+    mixed = np.zeros(len(frame), dtype=np.uint64)  # [R]
+    with np.errstate(over="ignore"):
+        for column, mult in zip(key, _HASH_MULTIPLIERS, strict=False):  # >3 columns: more candidates
+            mixed ^= frame[column].to_numpy().astype(np.uint64) * np.uint64(mult)
+            mixed ^= mixed >> np.uint64(29)
+    ordered = np.sort(mixed)
+    repeated = ordered[1:][ordered[1:] == ordered[:-1]]
+    dup = np.zeros(len(frame), dtype=bool)
+    if len(repeated):
+        rows = np.flatnonzero(np.isin(mixed, repeated))  # candidates: the exact check runs on these only
+        dup[rows] = frame.iloc[rows].duplicated(key, keep="first").to_numpy()
+    return dup
+
+
 def check_known_items(table: Table, frame: pd.DataFrame, catalogue: Catalogue, item_file: Path,
                       column: str) -> None:
     """Every rated item must be in the item file."""
-    known = np.fromiter(catalogue.ids, dtype=np.int64, count=len(catalogue))
+    known = catalogue.id_array()
     unknown = ~np.isin(frame["item_id"].to_numpy(), known)
     if unknown.any():
         row = int(np.flatnonzero(unknown)[0])
@@ -298,14 +320,34 @@ def split_title_year(title: pd.Series) -> tuple[pd.Series, pd.Series]:
 
 
 def split_genres(genres: pd.Series, sep: str, drop: Sequence[str] = (NO_GENRES,)) -> list[tuple[str, ...]]:
-    """'A|B' → ('A', 'B'); blanks and the no-genre marker give ()."""
-    out = []
-    for text in genres.tolist():
+    """'A|B' → ('A', 'B'); blanks and the no-genre marker give (). Each distinct string is split once."""
+    codes, uniques = genre_codes(genres, sep, drop)
+    return [uniques[c] for c in codes.tolist()]
+
+
+def genre_codes(genres: pd.Series, sep: str, drop: Sequence[str] = (NO_GENRES,)
+                ) -> tuple[np.ndarray, list[tuple[str, ...]]]:
+    """[R] code per row and the distinct genre tuples: a catalogue has few distinct genre strings, so
+    splitting those (not every row) keeps a million-item file fast."""
+    codes, uniques = pd.factorize(pd.Series(genres, dtype=object).reset_index(drop=True),
+                                  use_na_sentinel=False)
+    sets = []
+    for text in uniques.tolist():
         if text is None or (isinstance(text, float) and np.isnan(text)):
-            out.append(())
+            sets.append(())
             continue
-        out.append(tuple(g for g in (p.strip() for p in str(text).split(sep)) if g and g not in drop))
-    return out
+        sets.append(tuple(g for g in (p.strip() for p in str(text).split(sep)) if g and g not in drop))
+    return np.asarray(codes, dtype=np.int64), sets
+
+
+def clean_titles(titles: pd.Series | None, ids: np.ndarray) -> list[str]:
+    """:func:`recviz.data.types.clean_title` for a whole column: missing, blank or "nan" → "Movie <id>"."""
+    fallback = pd.Series(ids).astype(str).radd("Movie ").reset_index(drop=True)
+    if titles is None:
+        return fallback.tolist()
+    text = pd.Series(titles).reset_index(drop=True).astype("string").str.strip()
+    blank = (text.isna() | (text == "") | (text.str.lower() == "nan")).fillna(True).to_numpy(bool)
+    return text.astype(object).where(~blank, fallback).tolist()
 
 
 def build_catalogue(
@@ -330,17 +372,15 @@ def build_catalogue(
             "each item must be listed once: remove the duplicate"
         )
     n = len(ids)
-    title_list = [None] * n if titles is None else titles.tolist()
-    year_list: list = [None] * n if years is None else checked_years(table, years, year_column)
-    genre_list = [()] * n if genres is None else genres
-    return Catalogue(
-        Item(int(i), clean_title(t, int(i)), y, g)
-        for i, t, y, g in zip(ids.tolist(), title_list, year_list, genre_list, strict=True)
-    )
+    year_arr = np.full(n, np.nan) if years is None else checked_years(table, years, year_column)
+    codes, sets = (np.zeros(n, dtype=np.int64), [()]) if genres is None else pd.factorize(
+        pd.Series(genres, dtype=object), use_na_sentinel=False)
+    return Catalogue.from_columns(ids, clean_titles(titles, ids), year_arr, np.asarray(codes), list(sets))
 
 
-def checked_years(table: Table, years: pd.Series | np.ndarray, column: str) -> list[int | None]:
-    """Whole years (None where blank or not a number); a number beyond ±9999 raises DataError."""
+def checked_years(table: Table, years: pd.Series | np.ndarray, column: str) -> np.ndarray:
+    """[R] whole years as float64 (NaN where blank or not a number); a number beyond ±9999 raises
+    DataError."""
     raw = pd.Series(years).reset_index(drop=True)
     arr = np.asarray(pd.to_numeric(raw, errors="coerce"), dtype=np.float64)  # [R] NaN where not a number
     absurd = np.abs(arr) > MAX_YEAR  # [R] (NaN compares False)
@@ -353,12 +393,14 @@ def checked_years(table: Table, years: pd.Series | np.ndarray, column: str) -> l
         shown = repr(text[:40]) + (f"… ({len(text)} characters)" if len(text) > 40 else "")
         raise DataError(f"{table.where(row)}: {column} {shown} is not a year (it must lie within "
                         f"±{MAX_YEAR}, or be blank); fix or remove the line")
-    return [None if np.isnan(y) else int(y) for y in arr]
+    return np.trunc(arr)
 
 
 def fallback_catalogue(item_ids: np.ndarray) -> Catalogue:
     """Items known only from the interactions: fallback titles, no year or genres, in first-seen order."""
-    return Catalogue(Item(int(i), clean_title(None, int(i)), None, ()) for i in pd.unique(item_ids))
+    ids = pd.unique(np.asarray(item_ids, dtype=np.int64))
+    return Catalogue.from_columns(ids, clean_titles(None, ids), np.full(len(ids), np.nan),
+                                  np.zeros(len(ids), dtype=np.int64), [()])
 
 
 def make_dataset(

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from recviz.data import memory
 from recviz.data.readers import common
 from recviz.data.types import Catalogue, Dataset
 
@@ -30,6 +31,7 @@ def read_ratings(path: Path) -> common.Table:
     common.check_file(path, "ratings (userId,movieId,rating,timestamp)")
     header = common.check_fields(path, common.first_line(path, "utf-8"), ",")
     common.require_columns(path, header, list(RATING_DTYPES))
+    memory.check_fits(path, memory.estimate_csv_rows(path), estimated=True)
     return common.read_table(path, ",", dtype=RATING_DTYPES)
 
 
