@@ -33,8 +33,15 @@ def softmax_loss(user: Tensor, item_emb: Tensor, targets: Tensor, negatives: Ten
         logits = user @ item_emb.T  # [B, N]
         logits[:, 0] = torch.finfo(logits.dtype).min  # the padding row is never a candidate
         return F.cross_entropy(logits, targets)
-    pos = (user * item_emb[targets]).sum(-1, keepdim=True)  # [B, 1]
-    neg = user @ item_emb[negatives].T  # [B, M]
+    return sampled_softmax_loss(user, item_emb[targets], item_emb[negatives], targets, negatives)
+
+
+def sampled_softmax_loss(user: Tensor, target_emb: Tensor, negative_emb: Tensor, targets: Tensor,
+                         negatives: Tensor) -> Tensor:
+    """Cross-entropy of each target against the batch's shared negatives, from their rows only: user [B, d],
+    target_emb [B, d], negative_emb [M, d]; accidental hits (a negative equal to the target) masked."""
+    pos = (user * target_emb).sum(-1, keepdim=True)  # [B, 1]
+    neg = user @ negative_emb.T  # [B, M]
     neg = neg.masked_fill(negatives[None, :] == targets[:, None], torch.finfo(neg.dtype).min)  # [B, M]
     logits = torch.cat([pos, neg], dim=1)  # [B, 1 + M]
     return F.cross_entropy(logits, torch.zeros(len(targets), dtype=torch.long, device=user.device))
@@ -44,10 +51,29 @@ def batch_loss(model, items: Tensor, mask: Tensor, targets: Tensor, negatives: T
                selection: str = "argmax", power: float = 2.0) -> Tensor:
     """The training loss of one batch through the contract (interests, item_embeddings). A model with its
     own interest weights (SINE) is trained on its own fused user vector ``Σ_k w_k v_k``, as it ranks."""
-    item_emb = model.item_embeddings()  # [N, d]
     interests = model.interests(items, mask)  # [B, K, d]
+    if negatives is None:
+        item_emb = model.item_embeddings()  # [N, d]
+        user = _user_vector(model, items, mask, interests, item_emb[targets], selection, power)  # [B, d]
+        return softmax_loss(user, item_emb, targets, None)
+    # a sampled softmax reads only the targets' and negatives' rows: a step costs the batch, not the catalogue
+    picked = item_rows(model, torch.cat([targets, negatives]))  # [B + M, d]
+    target_emb, negative_emb = picked[: len(targets)], picked[len(targets):]  # [B, d], [M, d]
+    user = _user_vector(model, items, mask, interests, target_emb, selection, power)  # [B, d]
+    return sampled_softmax_loss(user, target_emb, negative_emb, targets, negatives)
+
+
+def _user_vector(model, items: Tensor, mask: Tensor, interests: Tensor, target_emb: Tensor, selection: str,
+                 power: float) -> Tensor:
+    """The vector trained against each target, [B, d]: the model's own fused vector ``Σ_k w_k v_k`` when it
+    has interest weights (SINE), else the selected interest."""
     if getattr(model, "has_interest_weights", False):
-        user = model.interest_weights(items, mask).unsqueeze(2).mul(interests).sum(dim=1)  # [B, d]
-    else:
-        user = select_interest(interests, item_emb[targets], selection, power)  # [B, d]
-    return softmax_loss(user, item_emb, targets, negatives)
+        return model.interest_weights(items, mask).unsqueeze(2).mul(interests).sum(dim=1)  # [B, d]
+    return select_interest(interests, target_emb, selection, power)  # [B, d]
+
+
+def item_rows(model, ids: Tensor) -> Tensor:
+    """The item embeddings of ``ids`` [R] → [R, d]: the model's ``item_rows`` when it has one (the built-in
+    models do), else rows of the whole ``item_embeddings()`` table (a plugin's model)."""
+    own = getattr(model, "item_rows", None)
+    return own(ids) if own is not None else model.item_embeddings()[ids]  # [R, d]

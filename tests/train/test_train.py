@@ -113,3 +113,34 @@ def test_bad_settings_are_config_errors(small):
         train(small, TrainConfig(model_kwargs={"num_items": 3}), progress=False)
     with pytest.raises(ConfigError, match="unknown training setting"):
         TrainConfig.from_dict({"epoch": 3})
+
+
+def test_early_stopping_follows_the_chosen_metric(small):
+    """The kept epoch is the one with the best validation ``early_stop`` metric (here NDCG@10)."""
+    config = TrainConfig(epochs=3, samples_per_epoch=512, batch_size=64, model_kwargs={"dim": 16},
+                         max_length=20, early_stop="ndcg@10", patience=3, threads=1, lr=1e-2)
+    result = train(small, config, progress=False)
+    scores = [h["valid_ndcg@10"] for h in result.history]
+    assert len(scores) == 3
+    assert result.best_epoch == 1 + int(np.argmax(scores))
+    assert result.valid_metrics["ndcg@10"] == max(scores)
+    with pytest.raises(ConfigError, match="early-stopping metric"):
+        TrainConfig(early_stop="auc")
+
+
+def test_recorded_command_reproduces_the_context_options(tmp_path):
+    """The new options (early stopping metric, GRU encoder, recency positions, dropout) survive the recorded
+    command through the real CLI and are rebuilt from the checkpoint."""
+    config = TrainConfig(model="comirec-sa", epochs=1, samples_per_epoch=64, early_stop="ndcg@10",
+                         model_kwargs={"dim": 8, "encoder": "gru", "position": "recency", "dropout": 0.1},
+                         max_length=10)
+    command = train_command(config, SAMPLE, tmp_path / "ck")
+    assert " --early-stop ndcg@10 " in command and """--set 'encoder="gru"'""" in command
+    result = CliRunner().invoke(cli.app, shlex.split(command)[1:] + ["--quiet", "--no-map"])
+    assert result.exit_code == 0, result.output
+    ckpt = load_checkpoint(tmp_path / "ck")
+    recorded = json.loads((ckpt.path / "config.json").read_text())
+    assert recorded["command"] == command and recorded["train"]["early_stop"] == "ndcg@10"
+    assert {k: recorded["model"][k] for k in ("encoder", "position", "dropout")} == {
+        "encoder": "gru", "position": "recency", "dropout": 0.1}
+    assert ckpt.model.context.gru is not None
