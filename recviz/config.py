@@ -228,6 +228,9 @@ class SearchBudget:
 
 
 INTEREST_SELECTIONS: tuple[str, ...] = ("argmax", "label-aware")
+# validation metrics early stopping can follow (those recviz.train evaluates after every epoch)
+EARLY_STOP_METRICS: tuple[str, ...] = (*(f"{m}@{k}" for m in ("recall", "ndcg", "hitrate", "map")
+                                         for k in (10, 20, 50)), "mrr")
 
 
 @dataclass(frozen=True)
@@ -255,7 +258,8 @@ class TrainConfig:
     full_softmax: bool = True           # softmax over the whole catalogue (cheap at ~10k items; off for big)
     selection: str = "argmax"           # interest trained per target: argmax (ComiRec) or label-aware (MIND)
     label_power: float = 2.0            # sharpness p of the label-aware attention softmax_k(p · v_k·e)
-    patience: int = 4                   # epochs without a better validation Recall@20 before stopping
+    patience: int = 4                   # epochs without a better validation `early_stop` before stopping
+    early_stop: str = "recall@20"       # the validation metric that picks the best epoch (EARLY_STOP_METRICS)
     seed: int = 42
     threads: int = 1                    # torch CPU threads (fixed: the same command gives the same numbers)
 
@@ -263,6 +267,9 @@ class TrainConfig:
         if self.selection not in INTEREST_SELECTIONS:
             raise ConfigError(f"unknown interest selection {self.selection!r}; choose one of "
                               f"{', '.join(INTEREST_SELECTIONS)}")
+        if self.early_stop not in EARLY_STOP_METRICS:
+            raise ConfigError(f"unknown early-stopping metric {self.early_stop!r}; choose one of "
+                              f"{', '.join(EARLY_STOP_METRICS)}")
         if self.protocol not in ("user-split", "leave-one-out"):
             raise ConfigError(f"unknown protocol {self.protocol!r}; choose user-split or leave-one-out")
         for name in ("max_length", "batch_size", "epochs", "negatives", "patience", "threads"):

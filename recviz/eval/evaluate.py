@@ -44,6 +44,9 @@ class EvalResult:
     fusion: str = "max"
     ks: tuple[int, ...] = (10, 20, 50)
     notes: list[str] = field(default_factory=list)
+    # metric name → [num_cases] one value per evaluated case, in case order (NaN where undefined): what
+    # recviz.eval.bootstrap resamples; coverage@k is a catalogue-level figure and has none
+    per_case: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
 
     def to_dict(self) -> dict:
         return {
@@ -132,6 +135,7 @@ def evaluate(
         fusion=fusion,
         ks=ks,
         notes=_notes(enc),
+        per_case=totals.per_case(),
     )
 
 
@@ -193,9 +197,11 @@ class _Totals:
         self.ks, self.genres = ks, genres
         self.sums: dict[str, float] = {}
         self.counts: dict[str, int] = {}
+        self.values: dict[str, list[np.ndarray]] = {}
         self.recommended: dict[int, set[int]] = {k: set() for k in ks}
 
     def add(self, name: str, values: np.ndarray) -> None:
+        self.values.setdefault(name, []).append(np.asarray(values, dtype=np.float64))
         finite = values[~np.isnan(values)]
         self.sums[name] = self.sums.get(name, 0.0) + float(finite.sum())
         self.counts[name] = self.counts.get(name, 0) + int(finite.size)
@@ -212,6 +218,10 @@ class _Totals:
             self.recommended[k].update(np.unique(batch.ranked[:, :k]).tolist())
         self.add("mrr", M.mrr(batch.scores, batch.target_mask, batch.valid))
         self.add("auc", M.auc(batch.scores, batch.target_mask, batch.valid))
+
+    def per_case(self) -> dict[str, np.ndarray]:
+        """Every case's value of each metric, [num_cases], in case order."""
+        return {name: np.concatenate(parts) for name, parts in self.values.items()}
 
     def means(self, num_items: int) -> dict[str, float]:
         """Mean of each metric, then coverage@k: the share of the ``num_items`` items ever recommended."""

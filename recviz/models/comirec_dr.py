@@ -9,6 +9,10 @@ symmetry-breaking start, a fixed random buffer here (MIND samples one per call, 
 Squashed capsules have norm < 1 while item embeddings grow to norm ≈ 4-5, so raw dot products cannot get
 sharp enough to rank ~10k items (training loss stalls). A learned scalar score scale ``exp(log_scale)``
 multiplies the capsules (a temperature on the interest vectors); it leaves each interest's ranking unchanged.
+
+Options (all off by default, which is ComiRec-DR): the shared context before routing (dropout, a GRU encoder:
+:class:`recviz.models.layers.HistoryContext`) and learned positions added to the routed vectors
+(``position="absolute"`` from the oldest kept item, ``"recency"`` from the most recent one).
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ import math
 import torch
 from torch import Tensor, nn
 
-from recviz.models.layers import HistoryModel
+from recviz.models.layers import POSITIONS, HistoryContext, HistoryModel, check_choice, position_ids
 from recviz.models.registry import register
 
 
@@ -41,10 +45,15 @@ class ComiRecDR(HistoryModel):
     name = "comirec-dr"
 
     def __init__(self, num_items: int, dim: int = 64, num_interests: int = 4, max_length: int = 50,
-                 iterations: int = 3, shared_map: bool = False,
-                 num_genres: int = 0, num_year_buckets: int = 0) -> None:
+                 iterations: int = 3, shared_map: bool = False, dropout: float = 0.0, encoder: str = "none",
+                 position: str = "none", num_genres: int = 0, num_year_buckets: int = 0) -> None:
         super().__init__(num_items, dim, num_interests, max_length, num_genres, num_year_buckets)
+        check_choice("position", position, POSITIONS)
         self.iterations, self.shared_map = iterations, shared_map
+        self.dropout, self.encoder, self.position = dropout, encoder, position
+        self.context = HistoryContext(dim, encoder, dropout)
+        if position != "none":
+            self.positions = nn.Parameter(torch.randn(max_length, dim) * dim ** -0.5)  # [L_max, d]
         maps = 1 if shared_map else num_interests
         self.maps = nn.Parameter(torch.randn(maps, dim, dim) * dim ** -0.5)  # [K or 1, d, d]
         init = torch.randn(num_interests, max_length, generator=torch.Generator().manual_seed(0))
@@ -55,7 +64,11 @@ class ComiRecDR(HistoryModel):
         """Interests [B, K, d] and the final coupling coefficients [B, K, L] (softmax over K, 0 on
         padding)."""
         B, L, _ = embedded.shape
-        u_hat = torch.einsum("bld,kde->bkle", embedded, self.maps)  # [B, K or 1, L, d]
+        h = self.context(embedded, mask)  # [B, L, d]
+        if self.position != "none":
+            pos = self.positions[position_ids(mask, self.position)]  # [B, L, d]
+            h = h + pos * mask[..., None].to(h.dtype)  # [B, L, d]
+        u_hat = torch.einsum("bld,kde->bkle", h, self.maps)  # [B, K or 1, L, d]
         u_hat = u_hat.expand(B, self.num_interests, L, self.dim)  # [B, K, L, d]
         # ComiRec's training trick: routing updates do not backpropagate. In eval mode gradients flow through
         # every iteration (same values), so Integrated Gradients on the history embedding stays complete.

@@ -1,5 +1,6 @@
 """Building blocks shared by the models: masked softmax, the history embedding, a causal/bidirectional
-Transformer block that returns its attention, and the base class that wires the model contract.
+Transformer block that returns its attention, the optional context before extraction (dropout, a GRU
+encoder, recency-aware positions), and the base class that wires the model contract.
 
 Histories are dense-index tensors, left-aligned: position 0 is the oldest kept item, padding (0) follows the
 last real item, and ``mask`` is true on real items.
@@ -48,8 +49,12 @@ class HistoryEmbedding(nn.Module):
 
         Computed without calling ``forward``, so hooks on this module (Captum's) see only histories.
         """
-        ids = torch.arange(self.items.num_embeddings, device=self.items.weight.device)  # [N]
-        return self.items(ids) + self.features(ids)  # [N, d]
+        return self.rows(torch.arange(self.items.num_embeddings, device=self.items.weight.device))  # [N, d]
+
+    def rows(self, ids: Tensor) -> Tensor:
+        """The final embeddings of the items ``ids`` [...], [..., d]: ``table()[ids]`` without building the
+        whole table (what a sampled softmax over a million items needs), also without calling ``forward``."""
+        return self.items(ids) + self.features(ids)  # [..., d]
 
 
 class SelfAttention(nn.Module):
@@ -96,6 +101,52 @@ class TransformerBlock(nn.Module):
         return x * mask[..., None].to(x.dtype), att  # [B, L, d]
 
 
+ENCODERS: tuple[str, ...] = ("none", "gru")
+POSITIONS: tuple[str, ...] = ("none", "absolute", "recency")
+
+
+def check_choice(name: str, value: str, choices: tuple[str, ...]) -> None:
+    """Raise ValueError (the registry reports it as a bad model setting) for a value outside ``choices``."""
+    if value not in choices:
+        raise ValueError(f"{name} must be one of {', '.join(choices)}, got {value!r}")
+
+
+def position_ids(mask: Tensor, position: str) -> Tensor:
+    """Row of the position table each history slot reads, [B, L].
+
+    ``absolute``: slot l (0 = the oldest kept item), so with histories of different lengths the most recent
+    item lands on different rows. ``recency``: how many real items come after this one (0 = the most recent),
+    the same row for "the last item watched" whatever the history's length (and whatever padding holes an
+    edited history has). Padding reads row 0 (its vectors are masked out by the callers), so padding columns
+    beyond the table never index it.
+    """
+    B, L = mask.shape
+    if position == "absolute":
+        slots = torch.arange(L, device=mask.device).expand(B, L)  # [B, L]
+        return slots.masked_fill(~mask, 0)  # [B, L]
+    after = mask.long().flip(-1).cumsum(-1).flip(-1) - 1  # [B, L] real items at or after slot l, minus 1
+    return after.masked_fill(~mask, 0)  # [B, L]
+
+
+class HistoryContext(nn.Module):
+    """What the extractors see before extracting: the embedded history with dropout (training only) and,
+    with ``encoder="gru"``, a GRU read of it in time order added back to each item (``h_l = x_l + GRU(x)_l``,
+    so item l's vector also carries the items before it). Histories are left-aligned, so padding only follows
+    the real items and never reaches them through the GRU; padding rows come out as zeros."""
+
+    def __init__(self, dim: int, encoder: str = "none", dropout: float = 0.0) -> None:
+        super().__init__()
+        check_choice("encoder", encoder, ENCODERS)
+        self.drop = nn.Dropout(dropout)
+        self.gru = nn.GRU(dim, dim, batch_first=True) if encoder == "gru" else None
+
+    def forward(self, x: Tensor, mask: Tensor) -> Tensor:
+        h = self.drop(x)  # [B, L, d]
+        if self.gru is not None:
+            h = h + self.gru(h)[0]  # [B, L, d]
+        return h * mask[..., None].to(h.dtype)  # [B, L, d]
+
+
 class HistoryModel(nn.Module):
     """Base of every recommender: the contract's plumbing, written once.
 
@@ -130,6 +181,10 @@ class HistoryModel(nn.Module):
 
     def item_embeddings(self) -> Tensor:
         return self.history_embedding.table()  # [N, d]
+
+    def item_rows(self, ids: Tensor) -> Tensor:
+        """``item_embeddings()[ids]`` computed for those rows only (optional in the contract), [..., d]."""
+        return self.history_embedding.rows(ids)  # [..., d]
 
     def embed_history(self, items: Tensor) -> Tensor:
         return self.history_embedding(items)  # [B, L, d]

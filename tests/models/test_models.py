@@ -59,6 +59,19 @@ def make(name: str, world) -> torch.nn.Module:
     return model
 
 
+def assert_loss_falls(model, params, items, mask, targets, steps: int = 8) -> None:
+    """A few Adam steps on one tiny batch lower the training loss by more than 0.1."""
+    opt = torch.optim.Adam(params, lr=1e-2)
+    losses = []
+    for _ in range(steps):
+        loss = batch_loss(model, items, mask, targets, None)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        losses.append(loss.item())
+    assert losses[-1] < losses[0] - 0.1, losses
+
+
 @pytest.mark.parametrize("name", MODEL_NAMES)
 def test_model_contract(name, world, tmp_path):
     dataset, vocab, counts, items, mask, targets = world
@@ -123,15 +136,7 @@ def test_model_contract(name, world, tmp_path):
         assert params == []  # counting is its training
         return
     model.train()
-    opt = torch.optim.Adam(params, lr=1e-2)
-    losses = []
-    for _ in range(8):
-        loss = batch_loss(model, items, mask, targets, None)
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-        losses.append(loss.item())
-    assert losses[-1] < losses[0] - 0.1, losses
+    assert_loss_falls(model, params, items, mask, targets)
 
 
 def test_popularity_scores_are_log1p_counts(world):
@@ -221,3 +226,90 @@ def test_unknown_model_and_setting_are_config_errors():
         build_model("comirec-sa", num_items=5, colour="red")
     with pytest.raises(ConfigError, match="needs setting"):
         build_model("comirec-sa")
+
+
+# The context options before extraction (issue #15): every combination still honours the contract.
+CONTEXT_VARIANTS = [
+    ("comirec-sa", {"encoder": "gru"}),
+    ("comirec-sa", {"position": "recency", "dropout": 0.3}),
+    ("comirec-sa", {"position": "none"}),
+    ("comirec-dr", {"encoder": "gru", "position": "recency", "dropout": 0.3}),
+    ("comirec-dr", {"position": "absolute"}),
+]
+
+
+@pytest.mark.parametrize(("name", "extra"), CONTEXT_VARIANTS)
+def test_context_options_keep_the_contract(name, extra, world, tmp_path):
+    dataset, vocab, counts, items, mask, targets = world
+    torch.manual_seed(0)
+    base = make(name, world).config()
+    model = build_model(name, **{**{k: v for k, v in base.items() if k != "name"}, **extra}).eval()
+    if model.num_genres:
+        model.history_embedding.features.load_tables(build_feature_tables(dataset.catalogue, vocab))
+    B, L = items.shape
+    interests = model.interests(items, mask)
+    assert interests.shape == (B, model.num_interests, model.dim) and torch.isfinite(interests).all()
+    assert torch.equal(model.interests_from_embedded(model.embed_history(items), items, mask), interests)
+    short_items, short_mask = items[:, : L - 2], mask[:, : L - 2]  # padding appended never leaks
+    wide_items = torch.cat([short_items, torch.zeros(B, 2, dtype=torch.long)], dim=1)  # [B, L]
+    wide_mask = torch.cat([short_mask, torch.zeros(B, 2, dtype=torch.bool)], dim=1)
+    assert torch.allclose(model.interests(wide_items, wide_mask), model.interests(short_items, short_mask),
+                          atol=1e-5)
+    att = model.attention(items, mask)
+    assert torch.allclose(att.sum(-1), torch.ones(B, model.num_interests), atol=1e-5)
+    assert torch.all(att[~mask[:, None, :].expand_as(att)] == 0)
+
+    # gradients reach every real history item through embed_history (what Integrated Gradients reads)
+    embedded = model.embed_history(items).detach().requires_grad_(True)
+    model.interests_from_embedded(embedded, items, mask).sum().backward()
+    assert (embedded.grad.abs().sum(-1)[mask] > 0).all()
+
+    # the options are part of config(): a checkpoint rebuilds the same model
+    config = model.config()
+    assert {k: config[k] for k in extra} == extra
+    path = save_checkpoint(tmp_path / name, model, vocab, dataset.catalogue, {"command": "test"}, counts)
+    with torch.no_grad():
+        assert torch.equal(load_checkpoint(path).model.interests(items, mask), interests)
+
+    # dropout acts in training only; the loss still falls
+    model.train()
+    if extra.get("dropout"):
+        assert not torch.equal(model.interests(items, mask), interests)
+    params = [p for p in model.parameters() if p.requires_grad]
+    assert_loss_falls(model, params, items, mask, targets)
+
+
+def test_position_ids_by_hand():
+    from recviz.models.layers import position_ids
+
+    mask = torch.tensor([[True, True, True, False], [True, False, False, False]])
+    assert position_ids(mask, "absolute").tolist() == [[0, 1, 2, 0], [0, 0, 0, 0]]
+    # recency counts back from the most recent real item; padding reads row 0
+    assert position_ids(mask, "recency").tolist() == [[2, 1, 0, 0], [0, 0, 0, 0]]
+    holes = torch.tensor([[True, False, True, True, False]])  # an edited history: real items are counted
+    assert position_ids(holes, "recency").tolist() == [[2, 0, 1, 0, 0]]
+
+
+def test_the_gru_encoder_reads_the_order(world):
+    """Without positions or an encoder self-attentive extraction ignores the order of the history; with the
+    GRU encoder reversing the history changes the interests. With recency positions, the same items as the
+    most recent ones give the same attention logits whatever came before them."""
+    dataset, vocab, *_ = world
+    torch.manual_seed(0)
+    kwargs = {"num_items": len(vocab), "max_length": MAX_LENGTH, "dim": 16}
+    items = torch.tensor([[1, 2, 3, 4]])
+    mask = torch.ones_like(items, dtype=torch.bool)
+    flipped = items.flip(1)
+    plain = build_model("comirec-sa", **kwargs, position="none").eval()
+    assert torch.allclose(plain.interests(items, mask), plain.interests(flipped, mask), atol=1e-6)
+    gru = build_model("comirec-sa", **kwargs, position="none", encoder="gru").eval()
+    assert not torch.allclose(gru.interests(items, mask), gru.interests(flipped, mask), atol=1e-4)
+    recency = build_model("comirec-sa", **kwargs, position="recency").eval()
+    longer = torch.tensor([[5, 1, 2, 3, 4]])  # one older item in front
+    short_att = recency.attention(items, mask)  # [1, K, 4]
+    long_att = recency.attention(longer, torch.ones_like(longer, dtype=torch.bool))  # [1, K, 5]
+    # the ratio of attention between the last two items depends on their keys only, the same in both
+    assert torch.allclose(short_att[0, :, 3] / short_att[0, :, 2], long_att[0, :, 4] / long_att[0, :, 3],
+                          atol=1e-5)
+    with pytest.raises(Exception, match="encoder must be one of"):
+        build_model("comirec-dr", num_items=5, encoder="lstm")

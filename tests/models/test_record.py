@@ -42,7 +42,8 @@ def test_shipped_checkpoints_parse_into_the_record(path):
     assert isinstance(record, CheckpointRecord) and record == parse(raw)
     assert record.model.to_dict() == raw["model"] and record.model.name == path.name.split("-ml")[0]
     assert dataclasses.asdict(record.data) == raw["data"]
-    assert record.data.protocol == "user-split" and record.data.seed == 42 and record.data.kcore is None
+    # shipped since issue #15 under leave-one-out (where its NDCG@10 target is measured)
+    assert record.data.protocol == "leave-one-out" and record.data.seed == 42 and record.data.kcore is None
     assert dataclasses.asdict(record.split) == raw["split"]
     assert {part: dict(values) for part, values in record.metrics.items()} == raw["metrics"]
     assert record.provenance.command == raw["command"] and record.provenance.seconds == raw["seconds"]

@@ -55,11 +55,11 @@ def test_hostile_titles_never_become_markup_in_the_app(app_env, checkpoint, tmp_
     root = tmp_path / "models"
     copy = root / checkpoint.path.name
     shutil.copytree(checkpoint.path, copy)
-    records = json.loads((copy / "catalogue.json").read_text())
-    for n, record in enumerate(records):
-        record["title"] = HOSTILE[n % len(HOSTILE)]
-        record["genres"] = ["[g](http://evil.example)", "<i>x</i>"]
-    (copy / "catalogue.json").write_text(json.dumps(records))
+    columns = json.loads((copy / "catalogue.json").read_text())  # Catalogue.to_json's columnar form
+    columns["title"] = [HOSTILE[n % len(HOSTILE)] for n in range(len(columns["title"]))]
+    columns["genre_sets"] = [["[g](http://evil.example)", "<i>x</i>"]]
+    columns["genre_codes"] = [0] * len(columns["genre_codes"])
+    (copy / "catalogue.json").write_text(json.dumps(columns))
     monkeypatch.setenv("RECVIZ_MODELS_DIR", str(root))
     at = new_app({"fusion": "[link](http://evil.example)", "ckpt": checkpoint.path.name})
     assert_healthy(at)
