@@ -58,6 +58,7 @@ from recviz.options import OCCLUSION, method_label
 RANDOM = "random"
 CHECK_KS: tuple[int, ...] = (1, 3, 5)
 DEFAULT_BUDGET = SearchBudget()
+CHUNK_SCORES = 6_400_000  # catalogue scores per interest in one re-scoring batch (bounds memory)
 
 
 @dataclass
@@ -82,10 +83,12 @@ class Ranker:
         self.model = checkpoint.model
         self.model.eval()
         self.settings = settings
-        self.chunk = chunk
+        # histories scored per batch: [chunk, K, N] scores stay under ~6.4M per interest (32 up to 200k items)
+        self.chunk = max(1, min(chunk, CHUNK_SCORES // len(checkpoint.vocab)))
         self.diverse = settings.fusion == "diverse"
         self.mode = "max" if self.diverse else settings.fusion  # diverse re-ranks the max merge
         self.genres = _genre_matrix(checkpoint) if self.diverse else None
+        self.index = checkpoint.item_index  # a large catalogue's lists come from its index (as explain's)
 
     def top(self, history: Sequence[int]) -> tuple[list[int], list[int], torch.Tensor]:
         """The fused list of a whole history (dense ids), its contributors and the interest vectors [K, d]."""
@@ -93,7 +96,7 @@ class Ranker:
         items, mask = pad_histories([history], self.model.max_length)  # [1, L]
         recs = recommend(self.model, items, mask, s.top_n, fusion=s.fusion, tau=s.tau,
                          diversity_lambda=s.diversity_lambda, exclude_history=s.exclude_history,
-                         item_genres=self.genres, seen=seen_histories([history]))
+                         item_genres=self.genres, seen=seen_histories([history]), index=self.index)
         keep = [b for b, (i, v) in enumerate(zip(recs.fused_ids[0].tolist(), recs.fused_scores[0].tolist(),
                                                  strict=True)) if i > 0 and np.isfinite(v)]
         return ([int(recs.fused_ids[0, b]) for b in keep], [int(recs.contributor[0, b]) for b in keep],

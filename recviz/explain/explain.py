@@ -23,7 +23,7 @@ from recviz.explain.faithfulness import deletion_curves
 from recviz.explain.health import interest_health
 from recviz.explain.labels import dominant_genres, interest_label
 from recviz.explain.projection import ItemMap
-from recviz.explain.scorer import HistoryScorer
+from recviz.explain.scorer import CatalogueMoments, HistoryScorer
 from recviz.explain.types import (
     Attribution,
     Explanation,
@@ -50,6 +50,9 @@ def _embeddings(checkpoint: Checkpoint) -> torch.Tensor:
 
 
 _ITEM_TABLES: CheckpointCache[torch.Tensor] = CheckpointCache(_embeddings)
+_MOMENTS: CheckpointCache[CatalogueMoments] = CheckpointCache(
+    lambda checkpoint: CatalogueMoments.of(_item_table(checkpoint))  # [d], [d, d]
+)
 _GENRE_MATRICES: CheckpointCache[np.ndarray] = CheckpointCache(
     lambda checkpoint: item_genre_matrix(checkpoint.vocab, checkpoint.catalogue)[0]  # [N, G]
 )
@@ -87,6 +90,12 @@ def _item_table(checkpoint: Checkpoint) -> torch.Tensor:
     return _ITEM_TABLES.get(checkpoint)
 
 
+def _moments(checkpoint: Checkpoint) -> CatalogueMoments | None:
+    """The catalogue's score moments for a checkpoint with an item index (a large catalogue), else None:
+    below the index threshold every figure is computed over the catalogue itself, as it always was."""
+    return None if checkpoint.item_index is None else _MOMENTS.get(checkpoint)
+
+
 def _genre_matrix(checkpoint: Checkpoint) -> np.ndarray:
     return _GENRE_MATRICES.get(checkpoint)  # [N, G]
 
@@ -101,6 +110,7 @@ def _rank(checkpoint: Checkpoint, dense: list[int], settings: ExplainSettings, s
         diversity_lambda=settings.diversity_lambda, exclude_history=settings.exclude_history,
         item_genres=_genre_matrix(checkpoint) if settings.fusion == "diverse" else None,
         seen=seen_histories([seen]), item_table=_item_table(checkpoint),  # [1, H], [N, d]
+        index=checkpoint.item_index,
     )
     decode = checkpoint.vocab.decode
     per = []
@@ -240,7 +250,7 @@ def _explain_history(exp: Explanation, checkpoint: Checkpoint, history: list[int
                            [m.get(i) for m in listed]) for r, (i, s, c) in enumerate(ranking.fused, start=1)]
     clock.lap("recommend")
 
-    scorer = HistoryScorer(model, dense, _item_table(checkpoint))
+    scorer = HistoryScorer(model, dense, _item_table(checkpoint), _moments(checkpoint))
     attention = scorer.attention  # [K, L] or None
     if attention is None:
         exp.notices.append(f"{checkpoint.name} has no attention over the history, so there is no attention "
@@ -277,6 +287,11 @@ def _explain_history(exp: Explanation, checkpoint: Checkpoint, history: list[int
             ))
         clock.lap(method)
     exp.faithfulness = deletion_curves(scorer, targets, values, settings.random_orders, settings.seed)
+    if not scorer.full_ranks and exp.faithfulness:
+        exp.notices.append(f"The catalogue has {len(vocab) - 1:,} items, so the deletion curves show the "
+                           "target's score after each deletion but not its rank in the whole catalogue (a "
+                           "full ranking per step); the faithfulness yardstick (the catalogue's score mean "
+                           "and spread) is exact.")
     clock.lap("faithfulness")
 
 
@@ -304,10 +319,11 @@ def _targets(checkpoint: Checkpoint, scorer: HistoryScorer, ranking: _Ranking, f
     in_list = {f.item_id: f.contributor for f in fused}
     if any(i not in in_list for i in ids):
         mode = "max" if settings.fusion == "diverse" else settings.fusion
-        scores = interest_scores(vectors[None], scorer.table)  # [1, K, N]
+        dense = torch.as_tensor(vocab.encode(ids), dtype=torch.long)  # [T] fusion is per item: score these
+        scores = interest_scores(vectors[None], scorer.table.index_select(0, dense))  # [1, K, T]
         own = None if ranking.weights is None else torch.as_tensor(ranking.weights)[None]  # [1, K]
-        contributor = fuse(scores, mode, settings.tau, own).contributor[0]  # [N]
-        in_list = {**{i: int(contributor[vocab.index(i)]) for i in ids}, **in_list}
+        contributor = fuse(scores, mode, settings.tau, own).contributor[0]  # [T]
+        in_list = {**{i: int(contributor[t]) for t, i in enumerate(ids)}, **in_list}
     return scorer.targets(vectors, ids, vocab.encode(ids), [in_list[i] for i in ids])
 
 

@@ -89,9 +89,12 @@ def deletion_curves(
     rows = inverse[: M * T * L]  # [M*T*L] rows of `unique`, method-major then target then step
     dense, interest = (x.repeat(M) for x in targets.repeat(L))  # [M*T*L]
     all_scores = scorer.scores(vectors, dense, interest, rows).double().numpy().reshape(M, T, L)
-    all_ranks = scorer.ranks(vectors, dense, interest, rows).numpy().reshape(M, T, L)
+    all_ranks = None  # a large catalogue's curves carry scores only (see HistoryScorer.full_ranks)
+    if scorer.full_ranks:
+        all_ranks = scorer.ranks(vectors, dense, interest, rows).numpy().reshape(M, T, L)
     for m, method in enumerate(attributions):
-        scores, ranks = all_scores[m], all_ranks[m]  # [T, L] each
+        scores = all_scores[m]  # [T, L]
+        ranks = np.zeros((T, 0), dtype=np.int64) if all_ranks is None else all_ranks[m]  # [T, L] or [T, 0]
         areas = normalised_area(scores, targets.center, targets.spread)  # [T]
         for t, item in enumerate(targets.item_ids):
             out.append(DeletionCurve(

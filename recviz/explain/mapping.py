@@ -18,9 +18,13 @@ from recviz.models.checkpoint import load_checkpoint
 
 
 def project_checkpoint(checkpoint_path: Path | str, *, seed: int = 42) -> ItemMap:
-    """Fit the map and the population view of one checkpoint and store them beside it (what train calls)."""
+    """Fit the map and the population view of one checkpoint and store them beside it (what train calls).
+    A checkpoint that records no training data (made without `recviz train`, e.g. a synthetic benchmark
+    catalogue) gets the map only: the population view needs the training users."""
     checkpoint = load_checkpoint(checkpoint_path)
     item_map = build_item_map(checkpoint, seed=seed)
     save_item_map(checkpoint.path, item_map)
-    save_population(checkpoint.path, population_points(checkpoint, item_map, training_histories(checkpoint)))
+    if checkpoint.record.data.path:
+        histories = training_histories(checkpoint)
+        save_population(checkpoint.path, population_points(checkpoint, item_map, histories))
     return item_map

@@ -7,8 +7,14 @@ by cosine in embedding space. That is how UMAP's own ``transform`` initialises n
 fitted reducer in the process, and it is deterministic, so the same vector lands on the same spot in every
 process and the map never jumps between edits.
 
-Files (plain arrays, ``allow_pickle=False``): ``map.npz`` (item_ids, xy, unit embeddings), ``map.json``
-(titles, primary genres, fit settings, checkpoint hash) and ``population.npz`` (training users' interests).
+A catalogue larger than :data:`MAP_SAMPLE` items is mapped without fitting UMAP on all of it: UMAP is fitted
+on a fixed random sample and the other items are placed with the fitted reducer's ``transform`` in batches
+(a progress bar on stderr), never refitting; interests are then placed among the sample's items only
+(``anchors``), so placing a vector costs the same at a million items as at fifty thousand.
+
+Files (plain arrays, ``allow_pickle=False``): ``map.npz`` (item_ids, xy, unit embeddings, and for a sampled
+map ``anchors``: the rows whose embeddings are stored), ``map.json`` (titles, primary genres, fit settings,
+checkpoint hash) and ``population.npz`` (training users' interests).
 """
 
 from __future__ import annotations
@@ -28,6 +34,8 @@ from recviz.models.scoring import pad_histories
 
 MAP_NPZ, MAP_JSON, POPULATION_NPZ = "map.npz", "map.json", "population.npz"
 MAP_FORMAT = 1
+MAP_SAMPLE = 50_000   # items UMAP is fitted on; a larger catalogue's other items are placed by transform
+PLACE_BATCH = 50_000  # items per transform call (memory stays bounded; the progress bar moves per batch)
 NO_GENRE = "(no genres listed)"
 
 
@@ -70,9 +78,15 @@ class ItemMap:
     xy: np.ndarray                     # [M, 2]
     titles: list[str]
     genres: list[str]                  # primary genre per item
-    embeddings: np.ndarray             # [M, d] unit-length item embeddings the map was fitted on
+    embeddings: np.ndarray             # [A, d] unit-length embeddings of the anchor items (all: A = M)
     neighbours: int = 15               # k of the placement
     meta: dict = field(default_factory=dict)  # fit settings, checkpoint hash, seconds
+    anchors: np.ndarray | None = None  # [A] rows of the items interests are placed among; None: all
+
+    @property
+    def anchor_xy(self) -> np.ndarray:
+        """Positions of the anchor items [A, 2] (rows ``anchors``, or every item)."""
+        return self.xy if self.anchors is None else self.xy[self.anchors]
 
     def place(self, vectors: np.ndarray) -> np.ndarray:
         """2-D positions of ``vectors`` [K, d]: similarity-weighted mean of their k nearest items' positions.
@@ -85,11 +99,12 @@ class ItemMap:
             return np.zeros((0, 2), dtype=np.float32)
         # einsum, not @: the product is tiny and BLAS's thread pool costs 10-50x more than it saves on a
         # busy CPU
-        sims = np.einsum("kd,md->km", vectors, self.embeddings)  # [K, M]
+        sims = np.einsum("kd,md->km", vectors, self.embeddings)  # [K, A]
         k = min(self.neighbours, sims.shape[1])
         nearest = np.argpartition(-sims, k - 1, axis=1)[:, :k]  # [K, k]
         weights = np.clip(np.take_along_axis(sims, nearest, axis=1), 1e-3, None)  # [K, k]
-        xy = (weights[..., None] * self.xy[nearest]).sum(1) / weights.sum(1, keepdims=True)  # [K, 2]
+        anchor_xy = self.anchor_xy  # [A, 2]
+        xy = (weights[..., None] * anchor_xy[nearest]).sum(1) / weights.sum(1, keepdims=True)  # [K, 2]
         zero = ~np.any(vectors != 0, axis=1)
         xy[zero] = self.xy.mean(0)
         return xy.astype(np.float32)
@@ -110,40 +125,67 @@ def primary_genre(genres: Sequence[str]) -> str:
 
 
 def build_item_map(
-    checkpoint, *, neighbours: int = 15, min_dist: float = 0.1, seed: int = 42, place_k: int = 15
+    checkpoint, *, neighbours: int = 15, min_dist: float = 0.1, seed: int = 42, place_k: int = 15,
+    sample: int = MAP_SAMPLE, batch: int = PLACE_BATCH, progress: bool = True,
 ) -> ItemMap:
     """Fit the 2-D UMAP (cosine metric, fixed ``seed``) on the checkpoint's item embeddings. Slow: run
-    once."""
+    once. Past ``sample`` items, UMAP is fitted on ``sample`` of them (drawn with ``seed``) and the rest are
+    placed by :func:`place_rest` (batches of ``batch``, a progress bar unless ``progress`` is off)."""
     import umap  # first import compiles numba (~25 s): only here, never at module import
 
     start = time.perf_counter()
     with torch.no_grad():
         table = checkpoint.model.item_embeddings().detach().cpu().numpy()[1:]  # [M, d] without padding
     ids = np.asarray(checkpoint.vocab.raw_ids, dtype=np.int64)  # [M]
+    fitted = (np.arange(len(ids)) if len(ids) <= sample
+              else np.sort(np.random.default_rng(seed).choice(len(ids), sample, replace=False)))  # [S]
     reducer = umap.UMAP(
-        n_components=2, n_neighbors=min(neighbours, len(ids) - 1), min_dist=min_dist, metric="cosine",
+        n_components=2, n_neighbors=min(neighbours, len(fitted) - 1), min_dist=min_dist, metric="cosine",
         random_state=seed, n_jobs=1,
     )
-    xy = reducer.fit_transform(table).astype(np.float32)  # [M, 2]
+    xy = np.zeros((len(ids), 2), dtype=np.float32)  # [M, 2]
+    xy[fitted] = reducer.fit_transform(table[fitted]).astype(np.float32)  # [S, 2]
+    fit_seconds = time.perf_counter() - start
+    anchors = None if len(fitted) == len(ids) else fitted
+    if anchors is not None:
+        place_rest(reducer, table, xy, anchors, batch, progress)
     cat = checkpoint.catalogue
     meta = {
         "format": MAP_FORMAT, "method": "umap", "metric": "cosine", "n_neighbors": neighbours,
         "min_dist": min_dist, "random_state": seed,
         "placement": f"similarity-weighted mean of {place_k} nearest",
         "checkpoint_hash": checkpoint.hash, "seconds": round(time.perf_counter() - start, 2),
+        "fitted_on": int(len(fitted)), "fit_seconds": round(fit_seconds, 2),
     }
     return ItemMap(
         item_ids=ids, xy=xy, titles=[cat.title(int(i)) for i in ids],
-        genres=[primary_genre(cat.genres(int(i))) for i in ids], embeddings=unit_rows(table),
-        neighbours=place_k, meta=meta,
+        genres=[primary_genre(cat.genres(int(i))) for i in ids],
+        embeddings=unit_rows(table if anchors is None else table[anchors]), neighbours=place_k, meta=meta,
+        anchors=anchors,
     )
+
+
+def place_rest(reducer, table: np.ndarray, xy: np.ndarray, fitted: np.ndarray, batch: int = PLACE_BATCH,
+               progress: bool = True) -> None:
+    """Fill ``xy`` [M, 2] for the rows of ``table`` [M, d] outside ``fitted`` with the fitted ``reducer``'s
+    ``transform``, ``batch`` rows at a time (UMAP is not refitted; bounded memory; a tqdm bar on stderr)."""
+    from tqdm.auto import tqdm
+
+    rest = np.setdiff1d(np.arange(len(table)), fitted)  # [R]
+    with tqdm(total=len(rest), desc="placing items on the map", unit="item", disable=not progress) as bar:
+        for start in range(0, len(rest), batch):
+            rows = rest[start : start + batch]  # [b]
+            xy[rows] = reducer.transform(table[rows]).astype(np.float32)  # [b, 2]
+            bar.update(len(rows))
 
 
 def save_item_map(checkpoint_path: Path | str, item_map: ItemMap) -> Path:
     """Write ``map.npz`` (arrays) and ``map.json`` (titles, genres, settings) into the checkpoint
     directory."""
     path = Path(checkpoint_path)
-    np.savez(path / MAP_NPZ, item_ids=item_map.item_ids, xy=item_map.xy, embeddings=item_map.embeddings)
+    anchors = {} if item_map.anchors is None else {"anchors": item_map.anchors}
+    np.savez(path / MAP_NPZ, item_ids=item_map.item_ids, xy=item_map.xy, embeddings=item_map.embeddings,
+             **anchors)
     meta = {**item_map.meta, "neighbours": item_map.neighbours, "titles": item_map.titles,
             "genres": item_map.genres}
     (path / MAP_JSON).write_text(json.dumps(meta, ensure_ascii=False))
@@ -166,22 +208,26 @@ def load_item_map(checkpoint_path: Path | str, expected_hash: str | None = None)
         lost = MAP_JSON if present == [MAP_NPZ] else MAP_NPZ
         raise CorruptMapError(f"the interest map in {path} is corrupt: "
                               f"{lost} is missing beside {present[0]}; {fix}")
-    ids, xy, emb = _read_map_arrays(path, fix)
+    ids, xy, emb, anchors = _read_map_arrays(path, fix)
     meta, titles, genres, neighbours = _read_map_meta(path, fix)
-    _check_map_shapes(ids, xy, emb, titles, genres, path, fix)
+    _check_map_shapes(ids, xy, emb if anchors is None else None, titles, genres, path, fix)
+    if anchors is not None:
+        _check_anchors(anchors, emb, len(ids), path, fix)
     if expected_hash is not None and meta.get("checkpoint_hash") != expected_hash:
         raise StaleMapError(
             f"the interest map in {path} is stale: it was fitted on other weights (hash "
             f"{meta.get('checkpoint_hash')}, model {expected_hash}); {fix}"
         )
-    return ItemMap(ids, xy, titles, genres, emb, neighbours, meta)
+    return ItemMap(ids, xy, titles, genres, emb, neighbours, meta, anchors)
 
 
-def _read_map_arrays(path: Path, fix: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """item_ids [M], xy [M, 2] and embeddings [M, d] of map.npz (plain arrays only, never unpickled)."""
+def _read_map_arrays(path: Path, fix: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray | None]:
+    """item_ids [M], xy [M, 2], embeddings [A, d] and anchors [A] (None: A = M) of map.npz (plain arrays
+    only, never unpickled)."""
     try:
         with np.load(path / MAP_NPZ, allow_pickle=False) as arrays:
-            return arrays["item_ids"], arrays["xy"], arrays["embeddings"]
+            anchors = arrays["anchors"] if "anchors" in arrays.files else None
+            return arrays["item_ids"], arrays["xy"], arrays["embeddings"], anchors
     except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as exc:
         raise CorruptMapError(f"the interest map in {path} is corrupt: "
                               f"{MAP_NPZ} is unreadable ({exc}); {fix}") from None
@@ -202,9 +248,20 @@ def _read_map_meta(path: Path, fix: str) -> tuple[dict, list[str], list[str], in
     return meta, titles, genres, neighbours
 
 
-def _check_map_shapes(ids: np.ndarray, xy: np.ndarray, emb: np.ndarray, titles: list[str], genres: list[str],
-                      path: Path, fix: str) -> None:
-    """One row per item everywhere, 2-D positions, finite numbers."""
+def _check_anchors(anchors: np.ndarray, emb: np.ndarray, items: int, path: Path, fix: str) -> None:
+    """A sampled map's anchors: distinct rows of the map, one per stored embedding, finite embeddings."""
+    ok = (anchors.ndim == 1 and anchors.dtype.kind in "iu" and emb.ndim == 2 and emb.dtype.kind == "f"
+          and len(anchors) == len(emb) > 0 and anchors.min() >= 0 and anchors.max() < items
+          and len(np.unique(anchors)) == len(anchors) and np.isfinite(emb).all())
+    if not ok:
+        raise CorruptMapError(f"the interest map in {path} is corrupt: its anchors {anchors.shape} do not "
+                              f"match its embeddings {emb.shape} and {items} items; {fix}")
+
+
+def _check_map_shapes(ids: np.ndarray, xy: np.ndarray, emb: np.ndarray | None, titles: list[str],
+                      genres: list[str], path: Path, fix: str) -> None:
+    """One row per item everywhere (``emb`` None: checked with the anchors), 2-D positions, finite numbers."""
+    emb = np.zeros((len(ids), 1), np.float32) if emb is None else emb
     shaped = (ids.ndim == 1 and ids.dtype.kind in "iu" and xy.ndim == 2 and xy.shape[1:] == (2,)
               and emb.ndim == 2 and emb.dtype.kind == "f" and xy.dtype.kind == "f")
     if not shaped or not (len(ids) == len(xy) == len(emb) == len(titles) == len(genres)) or not len(ids):

@@ -37,6 +37,40 @@ class Targets:
         return self.dense.repeat_interleave(n), self.interest.repeat_interleave(n)
 
 
+@dataclass(frozen=True)
+class CatalogueMoments:
+    """Mean [d] and unbiased covariance [d, d] (float64) of the catalogue's item embeddings, padding excluded.
+
+    The mean and standard deviation of any vector's scores over the whole catalogue follow without scoring
+    it: ``mean_i v·e_i = v·μ`` and ``std_i v·e_i = sqrt(vᵀ Σ v)``. A large catalogue's faithfulness yardstick
+    comes from here (O(d²) per target instead of O(N·d)).
+    """
+
+    mean: Tensor   # [d]
+    cov: Tensor    # [d, d]
+
+    @classmethod
+    def of(cls, table: Tensor, chunk: int = 131_072) -> CatalogueMoments:
+        """Moments of ``table`` [N, d] rows 1.. (row 0 is padding), accumulated in float64 by chunks."""
+        rows = table[1:]  # [M, d]
+        total = torch.zeros(rows.shape[1], dtype=torch.float64)  # [d]
+        outer = torch.zeros(rows.shape[1], rows.shape[1], dtype=torch.float64)  # [d, d]
+        for start in range(0, len(rows), chunk):
+            part = rows[start : start + chunk].double()  # [c, d]
+            total += part.sum(0)
+            outer += part.T @ part  # [d, d]
+        n = len(rows)
+        mean = total / n  # [d]
+        cov = (outer - n * torch.outer(mean, mean)) / max(n - 1, 1)  # [d, d]
+        return cls(mean, cov)
+
+    def center_spread(self, vectors: Tensor) -> tuple[np.ndarray, np.ndarray]:
+        """Mean and standard deviation of each vector's [T, d] scores over the catalogue: [T], [T]."""
+        v = vectors.double()  # [T, d]
+        var = ((v @ self.cov) * v).sum(-1).clamp_min(0)  # [T]
+        return (v @ self.mean).numpy(), var.sqrt().numpy()
+
+
 def _pick(vectors: Tensor, interest: Tensor, rows: Tensor | None = None) -> Tensor:
     """``vectors[rows, interest]`` for vectors [R, K, d] (rows default 0..B-1) → [B, d], as one index_select
     on the flattened vectors (advanced indexing copies the same rows several times slower)."""
@@ -48,14 +82,24 @@ def _pick(vectors: Tensor, interest: Tensor, rows: Tensor | None = None) -> Tens
 class HistoryScorer:
     """Packs histories the model's way (left-aligned, most recent ``max_length``) and scores targets."""
 
-    def __init__(self, model: torch.nn.Module, history: Sequence[int], table: Tensor | None = None) -> None:
-        """``table``: ``model.item_embeddings()`` when the caller already has it (else it is computed)."""
+    def __init__(self, model: torch.nn.Module, history: Sequence[int], table: Tensor | None = None,
+                 moments: CatalogueMoments | None = None) -> None:
+        """``table``: ``model.item_embeddings()`` when the caller already has it (else it is computed).
+        ``moments``: a large catalogue's :class:`CatalogueMoments`; with them the targets' yardstick comes
+        from the moments and :attr:`full_ranks` is off (no full-catalogue ranking per deletion step)."""
         self.model = model
+        self.moments = moments
         self.history = np.asarray(list(history), dtype=np.int64)  # [L] dense ids, oldest first
         if table is None:
             with torch.no_grad():
                 table = model.item_embeddings().detach()  # [N, d]
         self.table = table  # [N, d]
+
+    @property
+    def full_ranks(self) -> bool:
+        """Whether :meth:`ranks` should run: each call scores the whole catalogue once per (row, interest),
+        which is what a large catalogue (one with :class:`CatalogueMoments`) cannot afford per step."""
+        return self.moments is None
 
     @property
     def length(self) -> int:
@@ -174,12 +218,14 @@ class HistoryScorer:
         history's interest vectors [K, d]."""
         dense_t = torch.as_tensor(list(dense), dtype=torch.long)  # [T]
         interest_t = torch.as_tensor(list(interest), dtype=torch.long)  # [T]
-        catalogue = (vectors @ self.table[1:].T).double()  # [K, N-1]
         scores = (vectors[interest_t] * self.table[dense_t]).sum(-1)  # [T]
-        return Targets(
-            [int(i) for i in item_ids], dense_t, interest_t, scores.double().numpy(),
-            catalogue.mean(1)[interest_t].numpy(), catalogue.std(1)[interest_t].numpy(),
-        )
+        if self.moments is not None:
+            center, spread = self.moments.center_spread(vectors[interest_t])  # [T], [T]
+        else:
+            catalogue = (vectors @ self.table[1:].T).double()  # [K, N-1]
+            center, spread = catalogue.mean(1)[interest_t].numpy(), catalogue.std(1)[interest_t].numpy()
+        return Targets([int(i) for i in item_ids], dense_t, interest_t, scores.double().numpy(), center,
+                       spread)
 
     @cached_property
     def attention(self) -> np.ndarray | None:

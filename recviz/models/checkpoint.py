@@ -27,6 +27,9 @@ from recviz.data.splits import PROTOCOLS, Split, make_split
 from recviz.data.types import Catalogue, Dataset
 from recviz.data.vocab import Vocab
 from recviz.errors import CheckpointError, ConfigError, DataError
+from recviz.models.footprint import check_memory
+from recviz.models.item_index import CONFIG_KEY as INDEX_KEY
+from recviz.models.item_index import ItemIndex, index_section, item_table, load_index
 from recviz.models.record import CheckpointRecord, parse_record, recorded_command, retrain_hint
 from recviz.models.registry import build_model, model_class
 
@@ -78,6 +81,7 @@ class Checkpoint:
     record: CheckpointRecord  # config.json, parsed and validated once (recviz.models.record)
     hash: str
     item_counts: np.ndarray  # [N] training interactions per dense index, 0 for padding
+    item_index: ItemIndex | None = None  # faiss index for per-interest top-k past the threshold
 
 
 def save_checkpoint(path: str | Path, model: nn.Module, vocab: Vocab, catalogue: Catalogue,
@@ -85,7 +89,8 @@ def save_checkpoint(path: str | Path, model: nn.Module, vocab: Vocab, catalogue:
     """Write the checkpoint directory ``path`` (created if needed; other files in it are left alone).
 
     ``extra_config`` holds the data, split, metrics, command and versions sections; the model section is
-    ``model.config()``. ``item_counts`` defaults to zeros.
+    ``model.config()``. ``item_counts`` defaults to zeros. Past the item-index threshold the faiss index
+    ``items.faiss`` is built and recorded too (:func:`recviz.models.item_index.index_section`).
     """
     path = Path(path)
     path.mkdir(parents=True, exist_ok=True)
@@ -96,12 +101,13 @@ def save_checkpoint(path: str | Path, model: nn.Module, vocab: Vocab, catalogue:
     state = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
     save_file(state, str(path / MODEL_FILE), metadata={"format": FORMAT})
     save_file({"item_counts": torch.as_tensor(counts)}, str(path / COUNTS_FILE), metadata={"format": FORMAT})
-    config = {"format": FORMAT, **extra_config, "model": model.config()}
+    config = {"format": FORMAT, **{k: v for k, v in extra_config.items() if k != INDEX_KEY},
+              "model": model.config()}
+    config.update(index_section(path, model, len(vocab)))  # builds items.faiss past the threshold
     (path / CONFIG_FILE).write_text(json.dumps(config, indent=2, sort_keys=False) + "\n")
     (path / VOCAB_FILE).write_text(json.dumps(vocab.to_json()) + "\n")
-    ids = set(vocab.raw_ids)
-    records = [r for r in catalogue.to_records() if r["item_id"] in ids]
-    (path / CATALOGUE_FILE).write_text(json.dumps(records, ensure_ascii=False) + "\n")
+    catalogue_json = catalogue.to_json(keep=vocab.raw_ids)
+    (path / CATALOGUE_FILE).write_text(json.dumps(catalogue_json, ensure_ascii=False) + "\n")
     return path
 
 
@@ -114,31 +120,38 @@ def file_hash(path: Path) -> str:
     return digest.hexdigest()[:12]
 
 
-def load_checkpoint(path: str | Path) -> Checkpoint:
+def load_checkpoint(path: str | Path, *, with_index: bool = True) -> Checkpoint:
     """Load and validate a checkpoint directory; any problem raises :class:`CheckpointError`.
 
     Everything that can be checked without allocating the model is checked first: config.json's model
     settings (types and bounds), the safetensors header (size, offsets, dtypes, shapes) and the shapes the
     settings imply (a model built on the ``meta`` device, which allocates nothing) against that header.
-    Only then are the tensors read (and refused if any holds NaN or inf) and the model built.
+    Only then are the tensors read (and refused if any holds NaN or inf) and the model built. The item
+    index (``items.faiss``, recviz.models.item_index) is loaded and checked against the weights unless
+    ``with_index`` is off (what `recviz index` uses to rebuild a damaged one).
     """
     path = Path(path)
     _check_directory(path)
-    record = parse_record(_read_json(path / CONFIG_FILE, path), path / CONFIG_FILE)
+    raw = _read_json(path / CONFIG_FILE, path)
+    record = parse_record(raw, path / CONFIG_FILE)
     name, kwargs = record.model.name, dict(record.model.kwargs)
     header = read_header(path / MODEL_FILE, path, record)
+    check_memory(path, header)  # refuse, with the figure, what would not fit in memory
     _check_settings(name, kwargs, path, record)
     _check_item_rows(kwargs, header, path, record)
-    _check_against_header(_build(name, kwargs, path, record, meta=True), header, path, record)
+    skeleton = _build(name, kwargs, path, record, meta=True)
+    _check_against_header(skeleton, header, path, record)
     vocab, catalogue = _read_vocab_and_catalogue(path, record, kwargs.get("num_items"))
     counts = _read_counts(path, record, len(vocab))
     state = _read_safetensors(path / MODEL_FILE, path, record)
     _check_finite(state, path, record)
-    model = _build(name, kwargs, path, record, meta=False)
+    model = _materialise(skeleton) or _build(name, kwargs, path, record, meta=False)
     _load_state(model, state, path, record)
     model.eval()
+    wanted = with_index and INDEX_KEY in raw
+    index = load_index(path, raw[INDEX_KEY], item_table(model)) if wanted else None
     return Checkpoint(path, name, model, vocab, catalogue, record, file_hash(path / MODEL_FILE),
-                      counts.numpy().astype(np.int64))
+                      counts.numpy().astype(np.int64), index)
 
 
 def read_header(file: Path, path: Path, record: CheckpointRecord | None) -> dict[str, TensorEntry]:
@@ -293,6 +306,16 @@ def _build(name: str, kwargs: dict[str, Any], path: Path, record: CheckpointReco
                     f"{path / CONFIG_FILE} describes a model this version cannot build ({exc})") from None
 
 
+def _materialise(skeleton: nn.Module) -> nn.Module | None:
+    """The meta-device skeleton given uninitialised CPU memory, when the weights file fills every tensor it
+    holds (no non-persistent buffers): the random initialisation a fresh build would run (~1 s for a
+    million-item table) is skipped, as the loaded weights overwrite it. None for a model with state outside
+    its state dict (it is built the ordinary way)."""
+    persistent = set(skeleton.state_dict())
+    tensors = {name for name, _ in (*skeleton.named_parameters(), *skeleton.named_buffers())}
+    return skeleton.to_empty(device="cpu") if tensors <= persistent else None
+
+
 def _check_against_header(skeleton: nn.Module, header: dict[str, TensorEntry], path: Path,
                           record: CheckpointRecord) -> None:
     """The tensors the settings imply (names and shapes) are exactly those the weights file holds."""
@@ -319,7 +342,7 @@ def _read_vocab_and_catalogue(path: Path, record: CheckpointRecord,
                               num_items: object) -> tuple[Vocab, Catalogue]:
     try:
         vocab = Vocab.from_json(_read_json(path / VOCAB_FILE, path))
-        catalogue = Catalogue.from_records(_read_json(path / CATALOGUE_FILE, path))
+        catalogue = Catalogue.from_json(_read_json(path / CATALOGUE_FILE, path))
     except (DataError, KeyError, TypeError, ValueError, AttributeError) as exc:
         raise _fail(path, record, f"{path}: vocab.json or catalogue.json is malformed ({exc})") from None
     if num_items != len(vocab):
