@@ -68,6 +68,15 @@ def first_target_rank(scores: np.ndarray, targets: np.ndarray, valid: np.ndarray
     return np.where((targets & valid).any(axis=1), rank, np.inf)
 
 
+def item_ranks(scores: np.ndarray, valid: np.ndarray, items: np.ndarray) -> np.ndarray:
+    """1-based rank of each of ``items`` [T] in one full ranking ``scores`` [N] of the ``valid`` [N] items, by
+    :func:`first_target_rank`'s rule (ties to the lower index), without sorting the catalogue: [T]."""
+    s_t = scores[items][:, None]                                     # [T, 1]
+    index = np.arange(scores.shape[0])[None, :]                      # [1, N]
+    ahead = valid[None, :] & ((scores[None, :] > s_t) | ((scores[None, :] == s_t) & (index < items[:, None])))
+    return 1 + ahead.sum(axis=1)                                     # [T]
+
+
 def mrr(scores: np.ndarray, targets: np.ndarray, valid: np.ndarray) -> np.ndarray:
     """Reciprocal rank 1 / rank(first target) in the full ranking (0 when no target can be ranked)."""
     return 1.0 / first_target_rank(scores, targets, valid)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import streamlit as st
 
 from recviz.explain.types import Explanation
+from recviz.ui import population
 from recviz.ui.interest_map import PLOT_CONFIG
 from recviz.viz.figures import interest_weights_figure, similarity_figure
 from recviz.viz.tables import interest_table
@@ -37,6 +38,7 @@ def render(exp: Explanation) -> None:
         st.plotly_chart(similarity_figure(exp), key="similarity", config=PLOT_CONFIG)
     with weight_col:
         st.plotly_chart(interest_weights_figure(exp), key="weights", config=PLOT_CONFIG)
+    population.against_population(exp)
 
 
 def _max_pair(similarity: list[list[float]]) -> tuple[str, str]:

@@ -131,6 +131,12 @@ def test_pick_user_edit_history_download_report(tmp_path: Path) -> None:
             page.get_by_role("tab", name="Compare").click()
             page.get_by_text("Rank-biased overlap").first.wait_for(state="visible", timeout=WAIT_MS)
             assert page.get_by_text("Shared recommendations").count() >= 1
+
+            # the Population page: the population of the checkpoint, or the command that makes one
+            page.goto(f"{app.url}/population")
+            page.get_by_text("Collapse rate").or_(page.get_by_text("No population run")).first.wait_for(
+                state="visible", timeout=WAIT_MS)
+            assert page.locator('[data-testid="stException"]').count() == 0
             server_log = (artifacts / "e2e-server.log").read_text(encoding="utf-8", errors="replace")
             assert "Traceback" not in server_log
         finally:
