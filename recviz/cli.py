@@ -27,6 +27,7 @@ from recviz.options import (
     methods_help,
     param_help,
 )
+from recviz.population import POPULATION_IG_STEPS
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="recviz: explain multi-interest recommenders.")
@@ -62,6 +63,23 @@ def data_info(
                                 genres=None)
     info = dataset_info(load_dataset(path, mapping))
     typer.echo(info.to_json() if as_json else format_info(info))
+
+
+@data_app.command("synth")
+def data_synth(
+    out: Annotated[Path, typer.Option(help="Directory to write (must not exist, or be empty).")],
+    users: Annotated[int, typer.Option(help="Users.")] = 3000,
+    items: Annotated[int, typer.Option(help="Items in the catalogue.")] = 5000,
+    clusters: Annotated[int, typer.Option(help="Planted item clusters (interests).")] = 20,
+    interactions: Annotated[int, typer.Option(help="Interactions in all.")] = 150_000,
+    seed: Annotated[int, typer.Option(help="Random seed: the same seed writes the same bytes.")] = 0,
+) -> None:
+    """Write a synthetic data set with planted interests (Parquet) and its ground truth."""
+    from recviz.data.synth import SynthConfig, synth
+
+    result = synth(SynthConfig(users, items, clusters, interactions, seed), out)
+    typer.echo(f"wrote {', '.join(result.files)} to {result.out} "
+               f"(generate {result.generate_s:.1f} s, write {result.write_s:.1f} s)")
 
 
 # --- train ------------------------------------------------------------------------------------------------
@@ -110,8 +128,10 @@ def train_cmd(
                                                 "argmax or label-aware.")] = _TRAIN.selection,
     label_power: Annotated[float,
                            typer.Option(help="Sharpness of the label-aware attention.")] = _TRAIN.label_power,
-    patience: Annotated[int, typer.Option(help="Epochs without a better validation Recall@20 "
+    patience: Annotated[int, typer.Option(help="Epochs without a better validation --early-stop metric "
                                                "before stopping.")] = _TRAIN.patience,
+    early_stop: Annotated[str, typer.Option(help="Validation metric that picks the best epoch, "
+                                                 "e.g. recall@20, ndcg@10.")] = _TRAIN.early_stop,
     seed: Annotated[int, typer.Option()] = _TRAIN.seed,
     threads: Annotated[int, typer.Option(help="Torch CPU threads "
                                               "(keep fixed to reproduce numbers).")] = _TRAIN.threads,
@@ -121,6 +141,11 @@ def train_cmd(
     write_map: Annotated[bool, typer.Option("--map/--no-map",
                                             help="With --out: also fit and store the interest map "
                                                  "(UMAP, seconds; the same as `recviz project`).")] = True,
+    nproc: Annotated[int, typer.Option(help="Processes to train on together (torch.distributed DDP, "
+                                            "started by torchrun's launcher); --batch-size stays the total "
+                                            "batch, split between them.")] = 1,
+    backend: Annotated[str, typer.Option(help="torch.distributed backend with several processes: auto "
+                                              "(nccl on GPUs, else gloo), gloo or nccl.")] = "auto",
 ) -> None:
     ("Train a model, print validation/test metrics, and write a checkpoint (and its interest map) "
      "with --out.")
@@ -144,9 +169,24 @@ def train_cmd(
         kcore=kcore, protocol=protocol, split_seed=split_seed, max_length=max_length, batch_size=batch_size,
         epochs=epochs, samples_per_epoch=samples_per_epoch, lr=lr, weight_decay=weight_decay,
         negatives=negatives, full_softmax=full_softmax, selection=selection, label_power=label_power,
-        patience=patience, seed=seed, threads=threads,
+        patience=patience, early_stop=early_stop, seed=seed, threads=threads,
     )
-    result = train(load_dataset(data), config, out_dir=out, progress=not quiet)
+    from recviz.train import distributed
+
+    if nproc != 1 and not distributed.launched_by_torchrun():  # start the processes; each runs this command
+        import shlex
+
+        from recviz.train import train_command
+
+        distributed.choose_backend(backend)  # bad settings fail here once, not in every process
+        distributed.check_total_batch(batch_size, nproc)
+        worker = shlex.split(train_command(config, str(data), out))[2:] + ["--backend", backend]
+        worker += (["--quiet"] if quiet else []) + ([] if write_map else ["--no-map"])
+        raise typer.Exit(code=distributed.launch(nproc, worker, threads))
+    with distributed.process_group(backend) as ctx:
+        result = train(load_dataset(data), config, out_dir=out, progress=not quiet)
+    if not ctx.is_main:  # rank 0 reports and writes
+        return
     for split, values in (("valid", result.valid_metrics), ("test", result.test_metrics)):
         shown = "  ".join(f"{k}={v:.4f}" for k, v in values.items() if k.split("@")[0] in ("recall", "ndcg"))
         typer.echo(f"{split}: {shown}")
@@ -309,6 +349,10 @@ def explain_cmd(
     typer.echo(f"wrote {path} ({exp.timing.get('total', 0):.0f} ms)")
 
 
+_RAY_ADDRESS_HELP = ("Join the Ray cluster at this address (host:6379, or ray://host:10001) instead of "
+                     "starting Ray on this machine.")
+
+
 @app.command("report")
 def report_cmd(
     checkpoint: Annotated[Path, typer.Option(help="Checkpoint directory (made by `recviz train --out`).")],
@@ -326,9 +370,11 @@ def report_cmd(
     include_history: Annotated[bool, typer.Option(help=_INCLUDE_HELP)] = not _EXPLAIN.exclude_history,
     fmt: Annotated[str, typer.Option("--format", help="html or json.")] = "html",
     threads: Annotated[int, typer.Option(help="Torch CPU threads (1 is fastest on a shared CPU).")] = 1,
+    workers: Annotated[int, typer.Option(help="--all: Ray workers on this machine.")] = 2,
+    ray_address: Annotated[str | None, typer.Option(help=_RAY_ADDRESS_HELP)] = None,
 ) -> None:
     ("Reports for many users; a user that fails is reported and skipped, "
-     "and the exit code is 1 if any did.")
+     "and the exit code is 1 if any did. --all runs on Ray (see `recviz population`).")
     import torch
     from tqdm import tqdm
 
@@ -345,6 +391,20 @@ def report_cmd(
     settings = _explain_settings(top_n, fusion, tau, diversity_lambda, methods, None, ig_steps,
                                  include_history)
     chosen = user_ids(ckpt) if all_users else _id_list(users, "--users")
+    if all_users:
+        from recviz.population.compute import PopulationSettings
+        from recviz.population.runner import run_reports
+
+        result = run_reports(checkpoint, chosen, out, PopulationSettings(settings), fmt, workers=workers,
+                             address=ray_address)
+        for uid, why in sorted(result.failed.items()):
+            typer.echo(f"user {uid}: skipped: {why}", err=True)
+        typer.echo(f"wrote {result.written} report(s) to {out} in {result.seconds:.0f} s"
+                   + (f"; {len(result.failed)} failed: {', '.join(map(str, sorted(result.failed)))}"
+                      if result.failed else ""))
+        if result.failed:
+            raise typer.Exit(code=1)
+        return
     item_map, map_notice = _stored_map(ckpt)
     out.mkdir(parents=True, exist_ok=True)
     failed: list[int] = []
@@ -362,6 +422,50 @@ def report_cmd(
         raise typer.Exit(code=1)
 
 
+@app.command("population")
+def population_cmd(
+    checkpoint: Annotated[Path, typer.Option(help="Checkpoint directory (made by `recviz train --out`).")],
+    out: Annotated[Path | None, typer.Option(help="Output directory of the Parquet shards (default: "
+                                                  "<checkpoint>/population, where the app looks).")] = None,
+    users: Annotated[str, typer.Option(help="all, or user ids: 1,2,3.")] = "all",
+    workers: Annotated[int, typer.Option(help="Ray workers (CPUs) on this machine.")] = 2,
+    ray_address: Annotated[str | None, typer.Option(help=_RAY_ADDRESS_HELP)] = None,
+    shard_size: Annotated[int, typer.Option(help="Users per Parquet shard (the unit of work and of "
+                                                 "resuming).")] = 512,
+    faithfulness_every: Annotated[int, typer.Option(help="Deletion-curve faithfulness for every n-th user "
+                                                         "(0: none; slow, per user).")] = 0,
+    top_n: Annotated[int, typer.Option(help=param_help(TOP_N))] = _EXPLAIN.top_n,
+    fusion: Annotated[str, typer.Option(help=_FUSION_HELP)] = _EXPLAIN.fusion,
+    tau: Annotated[float, typer.Option(help=param_help(TAU))] = _EXPLAIN.tau,
+    ig_steps: Annotated[int, typer.Option(help=param_help(IG_STEPS))] = POPULATION_IG_STEPS,
+    include_history: Annotated[bool, typer.Option(help=_INCLUDE_HELP)] = not _EXPLAIN.exclude_history,
+    quiet: Annotated[bool, typer.Option(help="No progress bar.")] = False,
+) -> None:
+    """Every user through batched explanations on Ray (interests, health, fused-list shares, held-out
+    ranks and metrics, IG of the top recommendation): Parquet shards for the app's Population page.
+    Re-running resumes; exit code 1 if a shard failed."""
+    from recviz.population.compute import PopulationSettings
+    from recviz.population.runner import run_population
+
+    settings = _explain_settings(top_n, fusion, tau, _EXPLAIN.diversity_lambda, None, None, ig_steps,
+                                 include_history)
+    chosen = None if users.strip().lower() == "all" else _id_list(users, "--users")
+    result = run_population(checkpoint, out, chosen, workers=workers, address=ray_address,
+                            settings=PopulationSettings(settings, faithfulness_every=faithfulness_every),
+                            shard_size=shard_size, progress=not quiet)
+    if result.skipped_users:
+        shown = "; ".join(f"{s.user_id} ({s.reason})" for s in result.skipped_users[:20])
+        more = f" and {len(result.skipped_users) - 20} more" if len(result.skipped_users) > 20 else ""
+        typer.echo(f"{len(result.skipped_users)} user(s) left out: {shown}{more} (listed in the manifest)")
+    rate = f", {result.rows / result.seconds:,.0f} users/s" if result.seconds and result.rows else ""
+    typer.echo(f"{result.users:,} users in {result.shards} shard(s): {len(result.computed)} computed"
+               f"{rate}, {len(result.resumed)} already complete; {result.out}")
+    for name, why in sorted(result.failed.items()):
+        typer.echo(f"shard {name} failed after retries: {why}", err=True)
+    if result.failed:
+        raise typer.Exit(code=1)
+
+
 @app.command("project")
 def project_cmd(
     checkpoint: Annotated[Path, typer.Option(help="Checkpoint directory (made by `recviz train --out`).")],
@@ -374,6 +478,19 @@ def project_cmd(
     item_map = project_checkpoint(checkpoint, seed=seed)
     typer.echo(f"wrote the interest map of {len(item_map.item_ids)} items to {checkpoint} "
                f"({item_map.meta.get('seconds', 0):.0f} s)")
+
+
+@app.command("index")
+def index_cmd(
+    checkpoint: Annotated[Path, typer.Option(help="Checkpoint directory (made by `recviz train --out`).")],
+) -> None:
+    """(Re)build the checkpoint's faiss item index (items.faiss, HNSW inner product) and record it in
+    config.json; checkpoints past the size threshold get one when saved, this builds one for any size."""
+    from recviz.models.checkpoint import load_checkpoint
+    from recviz.models.item_index import rebuild_index
+
+    record = rebuild_index(checkpoint, load_checkpoint(checkpoint, with_index=False).model)
+    typer.echo(f"wrote the item index of {record.rows:,} items to {checkpoint} ({record.seconds:.1f} s)")
 
 
 # --- compare, timeline ------------------------------------------------------------------------------------
