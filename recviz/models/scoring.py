@@ -16,6 +16,7 @@ All ids here are dense indices (0 = padding, never recommended).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -35,10 +36,25 @@ NEG_INF = float("-inf")
 
 @dataclass
 class FusedScores:
-    """One score per catalogue item and the interest that contributed most to it."""
+    """One score per catalogue item and the interest that contributed most to it. The contributor is
+    computed when first asked for (most callers rank by ``scores`` alone), or for some items only with
+    :meth:`contributor_at`."""
 
     scores: Tensor        # [B, N] float
-    contributor: Tensor   # [B, N] long, interest index
+    parts: Tensor         # [B, K, N] each interest's term of the fused score; argmax over K = contributor
+    best: Tensor | None = None  # [B, N] parts.amax(1), when already known (the max fusion)
+
+    @functools.cached_property
+    def contributor(self) -> Tensor:
+        """[B, N] long: the interest index of the largest term (ties to the lower interest)."""
+        return first_argmax(self.parts, self.best)
+
+    def contributor_at(self, ids: Tensor) -> Tensor:
+        """The contributors of items ``ids`` [B, n] only: [B, n] (what a top-n list needs)."""
+        if "contributor" in self.__dict__:
+            return self.contributor.gather(1, ids)
+        picked = self.parts.gather(2, ids[:, None, :].expand(-1, self.parts.shape[1], -1))  # [B, K, n]
+        return first_argmax(picked)
 
 
 @dataclass
@@ -143,16 +159,16 @@ def fuse(scores: Tensor, mode: str = "weighted", tau: float = 1.0, weights: Tens
             raise ConfigError("the 'model' fusion uses the model's own interest weights, and this model has "
                               "none (e.g. recbole-sine has); choose the weighted or max fusion")
         parts = weights[:, :, None] * scores                          # [B, K, N]
-        return FusedScores(parts.sum(dim=1) if fused is None else fused, first_argmax(parts))
+        return FusedScores(parts.sum(dim=1) if fused is None else fused, parts)
     if mode == "weighted":
         if tau <= 0:
             raise ConfigError(f"tau must be positive, got {tau}")
         weights = torch.softmax(scores / tau, dim=1)                  # [B, K, N]
         parts = weights * scores                                      # [B, K, N]
-        return FusedScores(parts.sum(dim=1), first_argmax(parts))     # [B, N], [B, N]
+        return FusedScores(parts.sum(dim=1), parts)                   # [B, N], [B, K, N]
     if mode == "max":
         best = scores.amax(dim=1)                                     # [B, N]
-        return FusedScores(best, first_argmax(scores, best))
+        return FusedScores(best, scores, best)
     raise ConfigError(
         f"unknown score fusion {mode!r}; choose one of {', '.join(SCORE_FUSIONS)} "
         "(the 'diverse' fusion re-ranks a list: use recommend(..., fusion='diverse'))"
@@ -286,7 +302,7 @@ def diverse_rerank(
         available[rows, choice] = False
         div_sum += dist[rows, choice]                                # [B, P]
     ids = torch.from_numpy(np.take_along_axis(cand, picked, 1))      # [B, n]
-    return RankedList(ids, merged.scores.gather(1, ids), merged.contributor.gather(1, ids))
+    return RankedList(ids, merged.scores.gather(1, ids), merged.contributor_at(ids))
 
 
 def score_items(model, items: Tensor, mask: Tensor,
@@ -315,7 +331,7 @@ def fused_ranking_scores(
     merged = fuse(scores, fusion, tau, weights, fused)               # [B, N]
     if banned is None:
         banned = banned_items(items, scores.shape[-1], exclude_history)  # [B, N]
-    return FusedScores(merged.scores.masked_fill(banned, NEG_INF), merged.contributor)
+    return FusedScores(merged.scores.masked_fill(banned, NEG_INF), merged.parts, merged.best)
 
 
 def recommend(
@@ -372,7 +388,7 @@ def recommend(
         merged = fused_ranking_scores(scores, history, fusion, tau, exclude_history, weights, exact,
                                       banned)                        # [B, N]
         values, ids = top_k(merged.scores, top_n)                    # [B, n]
-        fused = RankedList(ids, values, merged.contributor.gather(1, ids))
+        fused = RankedList(ids, values, merged.contributor_at(ids))
     if columns is not None:  # candidate positions -> dense ids
         per_ids, fused.ids = columns[per_ids], columns[fused.ids]   # [B, K, n], [B, n]
     return Recommendations(per_ids, per_scores, fused.ids, fused.scores, fused.contributor, vectors, weights)

@@ -50,7 +50,7 @@ class PopulationSettings:
     """What a population run computes: the explain settings (fusion, top-n, IG steps...) and its own."""
 
     explain: ExplainSettings = field(default_factory=lambda: ExplainSettings(ig_steps=POPULATION_IG_STEPS))
-    batch_size: int = 256                # users per forward pass
+    batch_size: int = 128                # users per forward pass (128 was 18 % faster than 256 here)
     faithfulness_every: int = 0          # deletion curves for every n-th user (0: none)
 
     def to_dict(self) -> dict:
@@ -156,7 +156,9 @@ class ShardComputer:
     def _ranked(self, dense: list[list[int]], n: int, fusion: str) -> _Ranked:
         """Fused scores of the whole catalogue and the top ``n`` for dense histories (the model reads the
         most recent ``max_length``; the whole history is banned): ``recommend``'s fused list without its
-        per-interest lists, which a population run does not keep (``recommend`` itself for "diverse")."""
+        per-interest lists, which a population run does not keep (``recommend`` itself for "diverse").
+        Always over the whole catalogue, even where the checkpoint has an item index: batched exact scoring
+        of a million items was faster than the index's search (15.6 against 11.0 users/s, one process)."""
         ex, model = self.settings.explain, self.model
         items, mask = pad_histories(dense, model.max_length)  # [B, L]
         seen = seen_histories(dense)  # [B, H]
@@ -171,7 +173,7 @@ class ShardComputer:
         exact = model_fusion_scores(model, vectors, own, fusion, self.table)  # [B, N] or None
         merged = fused_ranking_scores(scores, seen, fusion, ex.tau, ex.exclude_history, own, exact)
         values, ids = top_k(merged.scores, n)  # [B, n]
-        contributor = merged.contributor.gather(1, ids)  # [B, n]
+        contributor = merged.contributor_at(ids)  # [B, n]
         return _Ranked(items, mask, seen, vectors, merged.scores, ids, values, contributor, own)
 
     def _batch(self, users: ShardInput) -> dict[str, list]:
