@@ -29,7 +29,7 @@ class MethodResult:
 
 
 @lru_cache(maxsize=16)
-def _gauss_legendre(steps: int) -> tuple[Tensor, Tensor]:
+def gauss_legendre(steps: int) -> tuple[Tensor, Tensor]:
     """Captum's default quadrature ("gausslegendre") rescaled to [0, 1]: (weights, points), [S] each. Cached:
     numpy's solve costs about a millisecond."""
     points, weights = np.polynomial.legendre.leggauss(steps)  # on [-1, 1]
@@ -49,7 +49,7 @@ def integrated_gradients(scorer: HistoryScorer, targets: Targets, steps: int = 5
     if T == 0 or not scorer.history_matters:  # nothing to integrate: the score is the same for every history
         return MethodResult(np.zeros((T, scorer.length)), targets.scores.copy(), np.zeros(T))
     items, mask = scorer.pack([scorer.history.tolist()])  # [1, Lp]
-    sizes, alphas = _gauss_legendre(steps)  # [S], [S]
+    sizes, alphas = gauss_legendre(steps)  # [S], [S]
     with torch.no_grad():
         ends = model.embed_history(torch.cat([items, torch.zeros_like(items)]))  # [2, Lp, d] history, padding
         end, start = ends[:1], ends[1:]  # [1, Lp, d] each

@@ -38,6 +38,11 @@ class UserHistory:
                 "vocabulary (it never saw them in training) and were left out.")
 
 
+def training_split(checkpoint) -> TrainingSplit:
+    """The checkpoint's data rebuilt as it was trained: sequences and the recorded split (cached)."""
+    return _SEQUENCES.get(checkpoint)
+
+
 def user_sequences(checkpoint) -> Sequences:
     """Every user's sequence, rebuilt with the checkpoint's ``min_rating`` and ``kcore`` (cached)."""
     return _SEQUENCES.get(checkpoint).sequences

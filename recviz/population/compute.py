@@ -18,7 +18,7 @@ import torch
 from recviz.config import ExplainSettings
 from recviz.eval import metrics as M
 from recviz.explain.attention import most_attended
-from recviz.explain.attributions import METHODS, _gauss_legendre, supports
+from recviz.explain.attributions import METHODS, gauss_legendre, supports
 from recviz.explain.faithfulness import deletion_curves
 from recviz.explain.health import interest_health
 from recviz.explain.scorer import HistoryScorer
@@ -86,7 +86,7 @@ def batched_integrated_gradients(model, items: torch.Tensor, mask: torch.Tensor,
     forward and ONE backward (the rows of different users do not interact, so the gradient of the sum of
     the B scores is each user's own gradient). items/mask [B, L], target/interest [B] → values [B, L]."""
     B, L = items.shape
-    sizes, alphas = _gauss_legendre(steps)  # [S], [S]
+    sizes, alphas = gauss_legendre(steps)  # [S], [S]
     with torch.no_grad():
         end = model.embed_history(items)  # [B, L, d]
         start = model.embed_history(torch.zeros_like(items))  # [B, L, d] the padding baseline

@@ -8,8 +8,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from recviz.explain.users import _SEQUENCES as SPLITS_CACHE  # the rebuilt split, cached per checkpoint
-from recviz.explain.users import user_history, user_ids
+from recviz.explain.users import training_split, user_history, user_ids
 from recviz.models.checkpoint import Checkpoint
 from recviz.population.compute import ShardInput
 
@@ -33,7 +32,7 @@ class PreparedUsers:
 def prepare_users(checkpoint: Checkpoint, chosen: Sequence[int] | None = None,
                   faithfulness_every: int = 0) -> PreparedUsers:
     """Inputs for ``chosen`` user ids (None: every user of the checkpoint's data, after its filters)."""
-    split = SPLITS_CACHE.get(checkpoint).split
+    split = training_split(checkpoint).split
     cases = {case.user_id: (name, case) for name, part in (("valid", split.valid), ("test", split.test))
              for case in part}
     known = set(user_ids(checkpoint))

@@ -193,31 +193,68 @@ def make_model(config: TrainConfig, dataset: Dataset, vocab: Vocab, counts: np.n
     return model
 
 
-def _train(dataset: Dataset, config: TrainConfig, progress: bool, ctx: DistContext) -> TrainResult:
+@dataclass
+class TrainingData:
+    """What training derives from the data set before any model exists (seeded from ``config.seed``)."""
+
+    split: Split
+    vocab: Vocab
+    counts: np.ndarray          # [N] training interactions per dense index
+    model: nn.Module            # untrained, on the CPU
+    rng: np.random.Generator    # the run's sampling generator
+
+
+@dataclass
+class TrainingSteps:
+    """What takes optimiser steps: the sampler, the (DDP-wrapped) loss module and the optimiser."""
+
+    sampler: CutPointSampler
+    full_softmax: bool
+    sparse: list[nn.Parameter]  # the item table when it trains with sparse gradients, else empty
+    step: nn.Module
+    optimizer: torch.optim.Optimizer | SparseDenseAdam
+
+
+def prepare_data(dataset: Dataset, config: TrainConfig) -> TrainingData:
+    """Seed, sequences, split, vocabulary, counts and the untrained model: training's first half (also what
+    :func:`recviz.train.timing.time_epoch` times)."""
     torch.manual_seed(config.seed)
     rng = np.random.default_rng(config.seed)
     sequences = build_sequences(dataset, min_rating=config.min_rating, kcore=config.kcore)
     split = make_split(sequences, config.protocol, seed=config.split_seed)
     vocab = build_vocab(split)
     counts = item_counts(split, vocab)
-    model = make_model(config, dataset, vocab, counts)
-    result = TrainResult(model, vocab, split, item_counts=counts, nproc=ctx.world_size)
-    params = [p for p in model.parameters() if p.requires_grad]
-    if not params:  # popularity: counting was the training
-        result.valid_metrics = _metrics(model, split.valid, vocab)
-        result.test_metrics = _metrics(model, split.test, vocab)
-        model.eval()
-        return result
+    return TrainingData(split, vocab, counts, make_model(config, dataset, vocab, counts), rng)
 
+
+def prepare_steps(data: TrainingData, config: TrainConfig, ctx: DistContext) -> TrainingSteps:
+    """The sampler, loss module and optimiser for a model with trainable parameters, on ``ctx``'s device."""
     check_total_batch(config.batch_size, ctx.world_size)
-    sampler = training_sampler(split, vocab, config.max_length)
-    full_softmax = uses_full_softmax(config, len(vocab))
+    model = data.model
+    params = [p for p in model.parameters() if p.requires_grad]
+    sampler = training_sampler(data.split, data.vocab, config.max_length)
+    full_softmax = uses_full_softmax(config, len(data.vocab))
     model.to(ctx.device)
     sparse = sparse_item_table(model, full_softmax)  # before DDP wraps the model
     step = loss_module(model, config.selection, config.label_power, ctx)
     if ctx.distributed:  # dropout differs between ranks (the weights were seeded alike, and DDP synced them)
         torch.manual_seed(config.seed + ctx.rank)
-    optimizer = make_optimizer(params, config, sparse)
+    return TrainingSteps(sampler, full_softmax, sparse, step, make_optimizer(params, config, sparse))
+
+
+def _train(dataset: Dataset, config: TrainConfig, progress: bool, ctx: DistContext) -> TrainResult:
+    data = prepare_data(dataset, config)
+    model, vocab, split, rng = data.model, data.vocab, data.split, data.rng
+    result = TrainResult(model, vocab, split, item_counts=data.counts, nproc=ctx.world_size)
+    if not any(p.requires_grad for p in model.parameters()):  # popularity: counting was the training
+        result.valid_metrics = _metrics(model, split.valid, vocab)
+        result.test_metrics = _metrics(model, split.test, vocab)
+        model.eval()
+        return result
+
+    prepared = prepare_steps(data, config, ctx)
+    sampler, full_softmax, sparse = prepared.sampler, prepared.full_softmax, prepared.sparse
+    step, optimizer = prepared.step, prepared.optimizer
     best_score, best_state, stale = -1.0, copy.deepcopy(model.state_dict()), 0
     bar = tqdm(range(1, config.epochs + 1), desc=f"train {config.model}", unit="epoch",
                disable=not (progress and ctx.is_main))

@@ -13,25 +13,13 @@ import resource
 import time
 from dataclasses import dataclass
 
-import numpy as np
 import torch
 
 from recviz.config import TrainConfig
-from recviz.data.sequences import build_sequences
-from recviz.data.splits import make_split
 from recviz.data.types import Dataset
 from recviz.errors import ConfigError
-from recviz.train.distributed import DistContext, distributed_context, loss_module
-from recviz.train.loop import (
-    build_vocab,
-    item_counts,
-    make_model,
-    make_optimizer,
-    run_epoch,
-    sparse_item_table,
-    training_sampler,
-    uses_full_softmax,
-)
+from recviz.train.distributed import DistContext, distributed_context
+from recviz.train.loop import prepare_data, prepare_steps, run_epoch
 
 
 @dataclass
@@ -70,21 +58,14 @@ def time_epoch(dataset: Dataset, config: TrainConfig, steps: int | None = None,
     torch.set_num_threads(config.threads)
     try:
         start = time.perf_counter()
-        torch.manual_seed(config.seed)
-        rng = np.random.default_rng(config.seed)
-        split = make_split(build_sequences(dataset, min_rating=config.min_rating, kcore=config.kcore),
-                           config.protocol, seed=config.split_seed)
-        vocab = build_vocab(split)
-        model = make_model(config, dataset, vocab, item_counts(split, vocab)).to(ctx.device)
-        sampler = training_sampler(split, vocab, config.max_length)
-        full_softmax = uses_full_softmax(config, len(vocab))
-        sparse = sparse_item_table(model, full_softmax)
-        step = loss_module(model, config.selection, config.label_power, ctx)
-        optimizer = make_optimizer([p for p in model.parameters() if p.requires_grad], config, sparse)
+        data = prepare_data(dataset, config)
+        prepared = prepare_steps(data, config, ctx)
+        split, vocab, model, sampler = data.split, data.vocab, data.model, prepared.sampler
         setup = time.perf_counter() - start
         model.train()
         start = time.perf_counter()
-        _, done = run_epoch(step, optimizer, sampler, rng, config, len(vocab), full_softmax, ctx, steps)
+        _, done = run_epoch(prepared.step, prepared.optimizer, sampler, data.rng, config, len(vocab),
+                            prepared.full_softmax, ctx, steps)
         seconds = time.perf_counter() - start
     finally:
         torch.set_num_threads(threads)
@@ -94,6 +75,6 @@ def time_epoch(dataset: Dataset, config: TrainConfig, steps: int | None = None,
         items=len(vocab) - 1,
         cut_points=len(sampler), batch_size=config.batch_size, nproc=ctx.world_size, steps=done,
         setup_seconds=setup, step_seconds=seconds, epoch_seconds=seconds / done * per_epoch,
-        extrapolated=done < per_epoch, full_softmax=full_softmax, sampler_mb=sampler.nbytes / 2**20,
+        extrapolated=done < per_epoch, full_softmax=prepared.full_softmax, sampler_mb=sampler.nbytes / 2**20,
         peak_rss_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
     )
